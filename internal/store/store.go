@@ -1,0 +1,314 @@
+// Package store is Caseward's SQL layer: one type over the embedded SQLite
+// database and PostgreSQL, with embedded migrations run under a lock.
+//
+// Queries are written once with '?' placeholders; on PostgreSQL they are
+// rewritten to $1, $2, … . Where the two dialects differ, the difference lives
+// here and nowhere else.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+// Engine names the database engine behind a DB.
+type Engine string
+
+// The engines Caseward runs on.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrUnavailable wraps failures to reach the database (locked, gone, refused),
+// so callers can answer "try again" without showing the cause.
+var ErrUnavailable = errors.New("database unavailable")
+
+// Location says where a Caseward installation keeps its data: a directory of
+// SQLite files, or a PostgreSQL database when URL is set.
+type Location struct {
+	Dir string // data directory; always used for files such as the root key
+	URL string // postgres://… ; empty means SQLite files under Dir
+}
+
+// Engine reports which engine the location uses.
+func (l Location) Engine() Engine {
+	if l.URL != "" {
+		return Postgres
+	}
+	return SQLite
+}
+
+// DB is one logical database: a SQLite file, or a schema in PostgreSQL.
+// On SQLite it keeps one writer connection and a pool of read-only readers.
+type DB struct {
+	engine Engine
+	name   string
+	write  *sql.DB
+	read   *sql.DB
+}
+
+// Open opens (creating if needed) the part of the installation called name:
+// the SQLite file <Dir>/<name>.db, or the PostgreSQL schema caseward_<name>.
+// Keeping key material in a part of its own means a copy of the data alone
+// reveals nothing.
+func Open(ctx context.Context, loc Location, name string) (*DB, error) {
+	var (
+		db  *DB
+		err error
+	)
+	switch loc.Engine() {
+	case Postgres:
+		db, err = openPostgres(ctx, loc.URL, "caseward_"+name)
+	default:
+		db, err = openSQLite(ctx, filepath.Join(loc.Dir, name+".db"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s store: %w", name, err)
+	}
+	db.name = name
+	return db, nil
+}
+
+func openSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	// WAL lets readers run beside the one writer; synchronous=NORMAL in WAL
+	// mode never corrupts the file and loses at most the last commits on a
+	// power cut (not on a crash of the process).
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, unavailable(err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &DB{engine: SQLite, write: w, read: r}, nil
+}
+
+func openPostgres(ctx context.Context, url, schema string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	cfg.RuntimeParams["application_name"] = "caseward"
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, unavailable(err)
+	}
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+		// Another instance may be creating it at the same moment.
+		var exists bool
+		if qerr := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); qerr != nil || !exists {
+			db.Close()
+			return nil, fmt.Errorf("create schema: %w", err)
+		}
+	}
+	return &DB{engine: Postgres, write: db, read: db}, nil
+}
+
+// Engine reports the engine behind db.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return unavailable(err)
+	}
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
+// Query runs a read-only query on the reader pool.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.read.QueryContext(ctx, db.rebind(query), args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return rows, nil
+}
+
+// QueryRow runs a read-only query expected to return at most one row.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, db.rebind(query), args...)
+}
+
+// Tx runs fn in a read-write transaction, committing if fn returns nil and
+// rolling back otherwise, so nothing is ever half-written. On SQLite the
+// transaction takes the write lock at its start (BEGIN IMMEDIATE), so two
+// writers never deadlock upgrading a read lock.
+func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", unavailable(err))
+	}
+	tx := &Tx{tx: sqlTx, db: db}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+			return
+		}
+		if cerr := sqlTx.Commit(); cerr != nil {
+			err = fmt.Errorf("commit: %w", unavailable(cerr))
+		}
+	}()
+	return fn(tx)
+}
+
+// Tx is a read-write transaction.
+type Tx struct {
+	tx *sql.Tx
+	db *DB
+}
+
+// Engine reports the engine behind the transaction.
+func (tx *Tx) Engine() Engine { return tx.db.engine }
+
+// Exec runs a statement in the transaction.
+func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
+}
+
+// Query runs a query in the transaction.
+func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
+}
+
+// QueryRow runs a query expected to return at most one row.
+func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+}
+
+// ForUpdate returns " FOR UPDATE" on PostgreSQL and "" on SQLite, where the
+// write transaction already holds the database's only write lock.
+func (tx *Tx) ForUpdate() string {
+	if tx.db.engine == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+var rebound sync.Map // query text → PostgreSQL form
+
+// rebind turns '?' placeholders into $n for PostgreSQL. Caseward's queries
+// never contain '?' inside string literals, so a plain scan is enough.
+func (db *DB) rebind(q string) string {
+	if db.engine != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	if v, ok := rebound.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	rebound.Store(q, out)
+	return out
+}
+
+// unavailable marks connection-level failures (busy, locked, refused) with
+// ErrUnavailable while keeping the cause for the log.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range []string{"database is locked", "SQLITE_BUSY", "connection refused", "no such host", "bad connection", "unable to open database", "failed to connect", "the database system is"} {
+		if strings.Contains(msg, s) {
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+	}
+	if errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// NewID returns a random, unguessable identifier (128 bits, 26 characters of
+// lower-case base32). Ids appear in URLs, so they say nothing about the
+// record and cannot be enumerated.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return idEncoding.EncodeToString(b[:])
+}
+
+// ValidID reports whether s has the shape of an id made by NewID.
+func ValidID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
