@@ -1,0 +1,155 @@
+// Package access decides who may do what to which client's record. It holds
+// rules only: no SQL, no keys, no audit. Package gate asks it and records the
+// answer. Everything not allowed here is denied (deny by default).
+package access
+
+import "slices"
+
+// Role is what a member of staff does in the organisation.
+type Role string
+
+// The roles of Caseward. A role alone never grants access to a client: the
+// services a person belongs to and the client's assignment do.
+const (
+	Caseworker Role = "caseworker"  // caseworker, keyworker, counsellor
+	Manager    Role = "manager"     // service manager
+	AdminStaff Role = "admin-staff" // books appointments, handles contact details
+	DPO        Role = "dpo"         // Data Protection Officer
+	Trustee    Role = "trustee"     // board member: no access (P14)
+	Sysadmin   Role = "sysadmin"    // runs the server, manages accounts: no client data (P13)
+)
+
+// Roles lists every role, in the order forms offer them.
+var Roles = []Role{Caseworker, Manager, AdminStaff, DPO, Trustee, Sysadmin}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Action is what an actor wants to do with a client's record.
+type Action string
+
+// The actions the gate decides.
+const (
+	Create      Action = "create"       // create a client in a service
+	ViewContact Action = "view-contact" // name and contact details
+	ViewRecord  Action = "view-record"  // the personal record: contact details, date of birth, circumstances
+	ViewNotes   Action = "view-notes"   // contact, sessional and clinical notes
+	Edit        Action = "edit"         // change the personal record
+)
+
+// Actions lists every action.
+var Actions = []Action{Create, ViewContact, ViewRecord, ViewNotes, Edit}
+
+// Purpose is why the actor opens the record. It is recorded in the audit
+// log with every decision, so it is a short code, never free text.
+type Purpose string
+
+// The purposes Caseward knows.
+const (
+	Casework       Purpose = "casework"       // working with the client
+	Administration Purpose = "administration" // booking, contact details
+	RightsRequest  Purpose = "rights-request" // the DPO answering a subject access, correction or erasure request
+	Review         Purpose = "review"         // the DPO's review: a complaint, an audit, retention
+)
+
+// Purposes lists every purpose.
+var Purposes = []Purpose{Casework, Administration, RightsRequest, Review}
+
+// Valid reports whether p is one of Purposes.
+func (p Purpose) Valid() bool { return slices.Contains(Purposes, p) }
+
+// Actor is the member of staff asking, as the session established them.
+type Actor struct {
+	UserID   string
+	Role     Role
+	Services []string // ids of the services the actor belongs to
+}
+
+// InService reports whether the actor belongs to service id.
+func (a Actor) InService(id string) bool { return slices.Contains(a.Services, id) }
+
+// Subject is what the gate knows about a client without decrypting anything.
+type Subject struct {
+	ClientID       string
+	ServiceID      string
+	AssignedTo     string // user id of the worker the client is assigned to
+	SharedCaseload bool   // the service lets every caseworker in it see all its clients
+}
+
+// Decision is the answer, with a reason code for the audit log.
+type Decision struct {
+	Allowed bool
+	Reason  string
+}
+
+func allow(reason string) Decision { return Decision{Allowed: true, Reason: reason} }
+func deny(reason string) Decision  { return Decision{Allowed: false, Reason: reason} }
+
+// Decide answers whether actor may perform act on subject for purpose.
+// For Create, only subject.ServiceID is read.
+func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision {
+	if actor.UserID == "" || !actor.Role.Valid() {
+		return deny("no-actor")
+	}
+	if !purpose.Valid() {
+		return deny("no-purpose")
+	}
+	if !slices.Contains(Actions, act) {
+		return deny("unknown-action")
+	}
+	switch actor.Role {
+	case Trustee:
+		// P14: trustees see nothing; exceptional, time-limited grants are a
+		// separate, recorded mechanism, not a role.
+		return deny("trustee")
+	case Sysadmin:
+		// P13: running the server needs no client data.
+		return deny("sysadmin")
+	case DPO:
+		return decideDPO(act, purpose)
+	}
+
+	if !actor.InService(subject.ServiceID) {
+		return deny("other-service")
+	}
+	if purpose == RightsRequest || purpose == Review {
+		return deny("purpose-not-for-role")
+	}
+	switch actor.Role {
+	case Manager:
+		return allow("service-manager")
+	case AdminStaff:
+		// Admin staff handle contact details and bookings; they need not
+		// see notes (002).
+		if act == ViewNotes {
+			return deny("admin-no-notes")
+		}
+		return allow("admin-staff")
+	case Caseworker:
+		if act == Create {
+			return allow("service-member")
+		}
+		if subject.AssignedTo == actor.UserID {
+			return allow("assigned")
+		}
+		if subject.SharedCaseload {
+			return allow("shared-caseload")
+		}
+		return deny("not-assigned")
+	}
+	return deny("no-rule")
+}
+
+// decideDPO lets the Data Protection Officer read what a rights request or a
+// review needs, organisation-wide, and nothing for any other purpose. The
+// DPO does not create or change records through casework.
+func decideDPO(act Action, purpose Purpose) Decision {
+	if purpose != RightsRequest && purpose != Review {
+		return deny("purpose-not-for-role")
+	}
+	switch act {
+	case ViewContact, ViewRecord, ViewNotes:
+		return allow("dpo-" + string(purpose))
+	}
+	return deny("dpo-read-only")
+}
