@@ -312,3 +312,12 @@ func ValidID(s string) bool {
 	}
 	return true
 }
+
+// NotFound turns sql.ErrNoRows into ErrNotFound and leaves other errors as
+// they are, so that callers test one sentinel.
+func NotFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/caseward/caseward/internal/access"
+	"github.com/caseward/caseward/internal/app"
+	"github.com/caseward/caseward/internal/audit"
+	"github.com/caseward/caseward/internal/staff"
+)
+
+// withApp opens the installation for one command and closes it after.
+func withApp(ctx context.Context, cfg app.Config, fn func(*app.App) error) error {
+	a, err := app.Open(ctx, cfg, time.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
+}
+
+func serviceAddCommand() command {
+	return command{name: "service add", summary: "add a service of the organisation (e.g. \"Counselling\")", flags: func(fs *flag.FlagSet, cfg *app.Config) func(context.Context, cmdIO) error {
+		storeFlags(fs, cfg)
+		name := fs.String("name", "", "the service's name (required)")
+		shared := fs.Bool("shared-caseload", false, "every caseworker of the service sees all its clients, not only those assigned to them")
+		return func(ctx context.Context, io cmdIO) error {
+			if strings.TrimSpace(*name) == "" {
+				fmt.Fprintln(io.stderr, "caseward service add: --name is required")
+				return errUsage
+			}
+			return withApp(ctx, io.cfg, func(a *app.App) error {
+				s, err := a.Staff.AddService(ctx, *name, *shared)
+				if err != nil {
+					return fmt.Errorf("add service: %w", err)
+				}
+				fmt.Fprintf(io.stdout, "Added service %q (id %s)\n", s.Name, s.ID)
+				return nil
+			})
+		}
+	}}
+}
+
+func userAddCommand() command {
+	return command{name: "user add", summary: "add a member of staff; prints their second-factor enrolment once", flags: func(fs *flag.FlagSet, cfg *app.Config) func(context.Context, cmdIO) error {
+		storeFlags(fs, cfg)
+		email := fs.String("email", "", "e-mail address, used to sign in (required)")
+		name := fs.String("name", "", "full name (required)")
+		roleNames := make([]string, len(access.Roles))
+		for i, r := range access.Roles {
+			roleNames[i] = string(r)
+		}
+		role := fs.String("role", "", "role: "+strings.Join(roleNames, ", ")+" (required)")
+		var services listFlag
+		fs.Var(&services, "service", "a service the person belongs to, by name (repeatable)")
+		stdinPassword := fs.Bool("password-stdin", false, "read the password from the first line of standard input (required)")
+		return func(ctx context.Context, io cmdIO) error {
+			if *email == "" || *name == "" || *role == "" || !*stdinPassword {
+				fmt.Fprintln(io.stderr, "caseward user add: --email, --name, --role and --password-stdin are required")
+				return errUsage
+			}
+			pw, err := bufio.NewReader(io.stdin).ReadString('\n')
+			if err != nil && pw == "" {
+				return errors.New("read password from standard input: nothing given")
+			}
+			pw = strings.TrimRight(pw, "\r\n")
+			return withApp(ctx, io.cfg, func(a *app.App) error {
+				u, enrol, err := a.Staff.AddUser(ctx, staff.NewUser{Email: *email, Name: *name, Role: access.Role(*role), Services: services, Password: pw})
+				if err != nil {
+					return fmt.Errorf("add user: %w", err)
+				}
+				fmt.Fprintf(io.stdout, "Added %s (%s, id %s).\n", u.Email, u.Role, u.ID)
+				fmt.Fprintln(io.stdout, "Second factor: add this to an authenticator app now; it is not shown again:")
+				fmt.Fprintln(io.stdout, "  ", enrol.URI)
+				fmt.Fprintln(io.stdout, "  secret:", enrol.Secret)
+				return nil
+			})
+		}
+	}}
+}
+
+func tokenCreateCommand() command {
+	return command{name: "token create", summary: "print a bearer token for the JSON API, acting as a member of staff", flags: func(fs *flag.FlagSet, cfg *app.Config) func(context.Context, cmdIO) error {
+		storeFlags(fs, cfg)
+		email := fs.String("email", "", "the member of staff the token acts as (required)")
+		expires := fs.Duration("expires", 720*time.Hour, "how long the token is valid")
+		return func(ctx context.Context, io cmdIO) error {
+			if *email == "" {
+				fmt.Fprintln(io.stderr, "caseward token create: --email is required")
+				return errUsage
+			}
+			if *expires <= 0 || *expires > 366*24*time.Hour {
+				fmt.Fprintln(io.stderr, "caseward token create: --expires must be between 1s and 8784h (a year)")
+				return errUsage
+			}
+			return withApp(ctx, io.cfg, func(a *app.App) error {
+				tok, err := a.Staff.CreateToken(ctx, *email, *expires)
+				if err != nil {
+					return fmt.Errorf("create token: %w", err)
+				}
+				fmt.Fprintln(io.stdout, tok)
+				return nil
+			})
+		}
+	}}
+}
+
+func auditVerifyCommand() command {
+	return command{name: "audit verify", summary: "check that the audit log is intact (exit 0) or name the first bad entry", flags: func(fs *flag.FlagSet, cfg *app.Config) func(context.Context, cmdIO) error {
+		storeFlags(fs, cfg)
+		return func(ctx context.Context, io cmdIO) error {
+			return withApp(ctx, io.cfg, func(a *app.App) error {
+				start := time.Now()
+				sum, err := a.Gate.Audit().Verify(ctx)
+				if err != nil {
+					var ve *audit.VerifyError
+					if errors.As(err, &ve) {
+						fmt.Fprintf(io.stdout, "audit log NOT intact: entry %d: %s\n", ve.Index, ve.Problem)
+						return &exitError{code: 1, err: fmt.Errorf("audit log not intact at entry %d", ve.Index)}
+					}
+					return fmt.Errorf("verify audit log: %w", err)
+				}
+				fmt.Fprintf(io.stdout, "audit log intact: %s (checked in %s)\n", sum, time.Since(start).Round(time.Millisecond))
+				return nil
+			})
+		}
+	}}
+}
+
+func keysRotateCommand() command {
+	return command{name: "keys rotate", summary: "replace the root key; re-wraps client keys, re-encrypts no data", flags: func(fs *flag.FlagSet, cfg *app.Config) func(context.Context, cmdIO) error {
+		storeFlags(fs, cfg)
+		return func(ctx context.Context, io cmdIO) error {
+			return withApp(ctx, io.cfg, func(a *app.App) error {
+				if err := a.Gate.RotateRootKey(ctx); err != nil {
+					return fmt.Errorf("rotate root key: %w", err)
+				}
+				fmt.Fprintln(io.stdout, "Root key rotated. Back up the new root key file now, and keep it apart from backups of the data.")
+				return nil
+			})
+		}
+	}}
+}

@@ -1,0 +1,319 @@
+// Package gate is the only way to a client's personal data. Opening a client
+// takes the actor, the client and a purpose; the gate asks package access
+// for a decision, commits an audit entry recording it, and only then hands
+// back a Handle that can decrypt that client's fields.
+//
+// The keys live in gate/internal/keys, which the Go compiler lets no package
+// outside gate import: domain packages have no other way to decryption.
+package gate
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/caseward/caseward/internal/access"
+	"github.com/caseward/caseward/internal/audit"
+	"github.com/caseward/caseward/internal/gate/internal/keys"
+	"github.com/caseward/caseward/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// ErrNotFound is returned both when a client does not exist and when the
+// actor may not see them, so that the answer never reveals that someone is
+// a client (P23).
+var ErrNotFound = errors.New("client not found")
+
+// ErrForbidden is returned when an actor may not create a client in a
+// service, or may not change a record they opened for reading.
+var ErrForbidden = errors.New("not allowed")
+
+// ErrShredded is returned when a client's key has been destroyed.
+var ErrShredded = keys.ErrShredded
+
+// ErrRootKey is returned by Open when the root key is missing or wrong.
+var ErrRootKey = keys.ErrRootKey
+
+// Options configures a Gate.
+type Options struct {
+	RootKeyFile string           // default <data dir>/root.key
+	Now         func() time.Time // default time.Now
+}
+
+// Gate combines access decisions, the audit log and the keys.
+type Gate struct {
+	db    *store.DB
+	keys  *keys.Keyring
+	audit *audit.Log
+	now   func() time.Time
+}
+
+// Open opens the key store at loc, the audit log in db, and replays the
+// shred journal. The services table (package staff) must already exist in db.
+func Open(ctx context.Context, db *store.DB, loc store.Location, opts Options) (*Gate, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, "gate", sub); err != nil {
+		return nil, err
+	}
+	kr, err := keys.Open(ctx, loc, keys.Options{RootKeyFile: opts.RootKeyFile, Now: opts.Now})
+	if err != nil {
+		return nil, err
+	}
+	log, err := audit.New(ctx, db, kr.AuditSigningKey(), opts.Now)
+	if err != nil {
+		kr.Close()
+		return nil, err
+	}
+	g := &Gate{db: db, keys: kr, audit: log, now: opts.Now}
+	if err := g.replayShreds(ctx); err != nil {
+		kr.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// Close closes the key store. The data store belongs to the caller.
+func (g *Gate) Close() error { return g.keys.Close() }
+
+// Audit returns the audit log, for recording events that are not a client
+// opening (sign-in, account changes) and for verification.
+func (g *Gate) Audit() *audit.Log { return g.audit }
+
+// AuditPublicKey returns the key that verifies audit checkpoints.
+func (g *Gate) AuditPublicKey() ed25519.PublicKey {
+	return g.keys.AuditSigningKey().Public().(ed25519.PublicKey)
+}
+
+// RotateRootKey replaces the root key and re-wraps every client's data key
+// with it. No personal data is re-encrypted.
+func (g *Gate) RotateRootKey(ctx context.Context) error { return g.keys.RotateRoot(ctx) }
+
+// BlindIndex returns the keyed, truncated hash of a normalised value, for
+// organisation-wide look-ups that must not reveal the value ("do we
+// already know this person?").
+func (g *Gate) BlindIndex(kind, value string) string { return g.keys.BlindIndex(kind, value) }
+
+// subject reads what the gate needs to decide, without decrypting.
+func (g *Gate) subject(ctx context.Context, clientID string) (access.Subject, error) {
+	s := access.Subject{ClientID: clientID}
+	var shared int64
+	err := g.db.QueryRow(ctx, `SELECT s.service_id, s.assigned_to, COALESCE(sv.caseload_shared, 0)
+		FROM gate_subjects s LEFT JOIN services sv ON sv.id = s.service_id
+		WHERE s.client_id = ?`, clientID).Scan(&s.ServiceID, &s.AssignedTo, &shared)
+	if err != nil {
+		if errors.Is(store.NotFound(err), store.ErrNotFound) {
+			return s, ErrNotFound
+		}
+		return s, err
+	}
+	s.SharedCaseload = shared != 0
+	return s, nil
+}
+
+// OpenClient decides whether actor may perform act on the client for
+// purpose, commits the audit entry, and returns a Handle for the client's
+// fields. A client that does not exist and a client the actor may not see
+// give the same ErrNotFound after the same work, and both are audited.
+func (g *Gate) OpenClient(ctx context.Context, actor access.Actor, clientID string, purpose access.Purpose, act access.Action) (*Handle, error) {
+	entry := audit.Entry{
+		Actor:    actor.UserID,
+		Action:   "client." + string(act),
+		ClientID: clientID,
+		Purpose:  string(purpose),
+	}
+	var (
+		subject  access.Subject
+		decision access.Decision
+	)
+	if !store.ValidID(clientID) {
+		// Never write what was typed into the audit log: it could be a name.
+		entry.ClientID = ""
+		decision = access.Decision{Reason: "malformed-id"}
+	} else if s, err := g.subject(ctx, clientID); errors.Is(err, ErrNotFound) {
+		decision = access.Decision{Reason: "no-such-client"}
+		// Decide anyway, so that a missing client costs what a present one does.
+		access.Decide(actor, access.Subject{ClientID: clientID}, act, purpose)
+	} else if err != nil {
+		return nil, fmt.Errorf("open client: %w", err)
+	} else {
+		subject = s
+		decision = access.Decide(actor, s, act, purpose)
+	}
+	entry.Allowed, entry.Reason = decision.Allowed, decision.Reason
+	if _, err := g.audit.Record(ctx, entry); err != nil {
+		return nil, fmt.Errorf("open client: audit: %w", err)
+	}
+	if !decision.Allowed {
+		return nil, ErrNotFound
+	}
+	c, err := g.keys.Client(ctx, clientID)
+	if err != nil {
+		return nil, fmt.Errorf("open client: %w", err)
+	}
+	return &Handle{g: g, actor: actor, subject: subject, purpose: purpose, action: act, cipher: c}, nil
+}
+
+// CreateClient decides whether actor may add a client to serviceID, makes
+// the client's data key, and in one transaction records the client, the
+// audit entry and whatever write does with the new Handle. If anything
+// fails, nothing is left behind.
+func (g *Gate) CreateClient(ctx context.Context, actor access.Actor, serviceID string, purpose access.Purpose, write func(ctx context.Context, tx *store.Tx, h *Handle) error) (string, error) {
+	clientID := store.NewID()
+	entry := audit.Entry{Actor: actor.UserID, Action: "client." + string(access.Create), ClientID: clientID, Purpose: string(purpose)}
+	var decision access.Decision
+	var exists int
+	switch err := store.NotFound(g.db.QueryRow(ctx, "SELECT 1 FROM services WHERE id = ?", serviceID).Scan(&exists)); {
+	case errors.Is(err, store.ErrNotFound) || !store.ValidID(serviceID):
+		decision = access.Decision{Reason: "no-such-service"}
+	case err != nil:
+		return "", fmt.Errorf("create client: %w", err)
+	default:
+		decision = access.Decide(actor, access.Subject{ServiceID: serviceID}, access.Create, purpose)
+	}
+	if !decision.Allowed {
+		entry.Reason = decision.Reason
+		if _, err := g.audit.Record(ctx, entry); err != nil {
+			return "", fmt.Errorf("create client: audit: %w", err)
+		}
+		return "", ErrForbidden
+	}
+	entry.Allowed, entry.Reason = true, decision.Reason
+
+	c, err := g.keys.NewClientKey(ctx, clientID)
+	if err != nil {
+		return "", fmt.Errorf("create client: %w", err)
+	}
+	subject := access.Subject{ClientID: clientID, ServiceID: serviceID}
+	if actor.Role == access.Caseworker {
+		subject.AssignedTo = actor.UserID
+	}
+	h := &Handle{g: g, actor: actor, subject: subject, purpose: purpose, action: access.Create, cipher: c}
+	err = g.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO gate_subjects (client_id, service_id, assigned_to, created_at) VALUES (?, ?, ?, ?)",
+			clientID, serviceID, subject.AssignedTo, g.now().UTC().UnixMicro()); err != nil {
+			return err
+		}
+		if _, err := g.audit.Append(ctx, tx, entry); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		return write(ctx, tx, h)
+	})
+	if err != nil {
+		// The key of a client that was never written protects nothing.
+		_ = g.keys.Shred(context.WithoutCancel(ctx), clientID)
+		return "", fmt.Errorf("create client: %w", err)
+	}
+	return clientID, nil
+}
+
+// ShredClient destroys the client's data key, so every field of theirs is
+// unreadable in every copy of the data, backups included. Only the DPO may,
+// answering a rights request. The journal entry is written to the data
+// database first, so a crash between the two steps is repaired at the next
+// start.
+func (g *Gate) ShredClient(ctx context.Context, actor access.Actor, clientID string) error {
+	if !store.ValidID(clientID) {
+		return ErrNotFound
+	}
+	entry := audit.Entry{Actor: actor.UserID, Action: "client.shred", ClientID: clientID, Purpose: string(access.RightsRequest)}
+	if actor.Role != access.DPO {
+		entry.Reason = "not-dpo"
+		if _, err := g.audit.Record(ctx, entry); err != nil {
+			return fmt.Errorf("shred client: audit: %w", err)
+		}
+		return ErrForbidden
+	}
+	if _, err := g.subject(ctx, clientID); err != nil {
+		return err
+	}
+	entry.Allowed, entry.Reason = true, "dpo-rights-request"
+	err := g.db.Tx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO gate_shred_journal (client_id, shredded_at) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING",
+			clientID, g.now().UTC().UnixMicro()); err != nil {
+			return err
+		}
+		_, err := g.audit.Append(ctx, tx, entry)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("shred client: %w", err)
+	}
+	if err := g.keys.Shred(ctx, clientID); err != nil {
+		return fmt.Errorf("shred client: %w", err)
+	}
+	return nil
+}
+
+// replayShreds makes the two shred journals agree and destroys any key
+// listed in either: after a restore of the key store from an old backup,
+// shredded clients stay shredded.
+func (g *Gate) replayShreds(ctx context.Context) error {
+	rows, err := g.db.Query(ctx, "SELECT client_id FROM gate_shred_journal")
+	if err != nil {
+		return fmt.Errorf("read shred journal: %w", err)
+	}
+	var ids []string
+	known := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("read shred journal: %w", err)
+		}
+		ids = append(ids, id)
+		known[id] = true
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read shred journal: %w", err)
+	}
+	if len(ids) > 0 {
+		if _, err := g.keys.ReplayShreds(ctx, ids); err != nil {
+			return fmt.Errorf("replay shred journal: %w", err)
+		}
+	}
+	fromKeys, err := g.keys.ShredJournal(ctx)
+	if err != nil {
+		return fmt.Errorf("read key store shred journal: %w", err)
+	}
+	now := g.now().UTC().UnixMicro()
+	return g.db.Tx(ctx, func(tx *store.Tx) error {
+		for _, id := range fromKeys {
+			if known[id] {
+				continue
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO gate_shred_journal (client_id, shredded_at) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING", id, now); err != nil {
+				return fmt.Errorf("copy shred journal: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// StaffSecretKey returns the 32-byte key that seals staff members' TOTP
+// secrets in the data database. It is derived (HKDF-SHA256) from a secret
+// held wrapped in the key store, so a copy of the data alone cannot mint
+// second-factor codes.
+func (g *Gate) StaffSecretKey() []byte {
+	k, err := hkdf.Key(sha256.New, g.keys.AuditSigningKey().Seed(), nil, "caseward staff totp secrets v1", 32)
+	if err != nil {
+		panic(err) // only for a length sha256 cannot produce
+	}
+	return k
+}

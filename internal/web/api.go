@@ -1,0 +1,197 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	_ "embed"
+
+	"github.com/caseward/caseward/internal/access"
+	"github.com/caseward/caseward/internal/casework"
+	"github.com/caseward/caseward/internal/staff"
+	"github.com/caseward/caseward/internal/store"
+)
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// maxBody bounds a JSON request body.
+const maxBody = 64 << 10
+
+type apiHandler func(w http.ResponseWriter, r *http.Request, v *viewer) error
+
+// apiError is the one shape of every API error.
+type apiError struct {
+	Status  int                   `json:"-"`
+	Code    string                `json:"code"`
+	Message string                `json:"message"`
+	Fields  []casework.FieldError `json:"fields,omitempty"`
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+// api adapts an API handler: bearer token, no caching, JSON errors.
+func (s *Server) api(h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
+		auth := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="caseward"`)
+			s.apiError(w, r, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "Send a bearer token in the Authorization header."})
+			return
+		}
+		u, err := s.app.Staff.TokenUser(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			if errors.Is(err, staff.ErrNoSession) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="caseward", error="invalid_token"`)
+				s.apiError(w, r, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "The token is not valid or has expired."})
+				return
+			}
+			s.apiError(w, r, err)
+			return
+		}
+		if err := h(w, r, &viewer{User: u}); err != nil {
+			s.apiError(w, r, err)
+		}
+	})
+}
+
+func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var ve *casework.ValidationError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &ve):
+		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The request has invalid fields.", Fields: ve.Fields}
+	case errors.Is(err, casework.ErrNotFound):
+		ae = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "Not found."}
+	case errors.Is(err, casework.ErrForbidden):
+		ae = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "You do not have permission to do that."}
+	case errors.Is(err, casework.ErrConflict):
+		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "The record was changed by someone else; fetch it and try again."}
+	case errors.Is(err, store.ErrUnavailable):
+		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The database is not available. Nothing was saved. Try again."}
+	default:
+		s.log.ErrorContext(r.Context(), "api request failed", "request_id", requestID(r.Context()), "route", r.Pattern, "error", err)
+		ae = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "Internal error, reference " + requestID(r.Context()) + "."}
+	}
+	writeJSON(w, ae.Status, map[string]any{"error": ae})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// decodeJSON reads exactly one JSON object with no unknown fields, naming
+// the problem without repeating the value.
+func decodeJSON(r *http.Request, dst any) error {
+	bad := func(msg string) error {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_json", Message: msg}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Send application/json."}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("The body must be at most %d bytes.", maxBody)}
+		case errors.As(err, &syn):
+			return bad(fmt.Sprintf("The body is not valid JSON (at byte %d).", syn.Offset))
+		case errors.As(err, &typ):
+			return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The request has invalid fields.",
+				Fields: []casework.FieldError{{Field: typ.Field, Message: "must be a " + typ.Type.String()}}}
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The request has an unknown field.",
+				Fields: []casework.FieldError{{Field: field, Message: "is not a field of this request"}}}
+		case errors.Is(err, io.EOF):
+			return bad("The body is empty: send a JSON object.")
+		}
+		return bad("The body is not valid JSON.")
+	}
+	if dec.More() {
+		return bad("The body must hold exactly one JSON object.")
+	}
+	return nil
+}
+
+// apiClient is a client as the API shows it.
+type apiClient struct {
+	ID          string `json:"id"`
+	Service     string `json:"service"`
+	GivenName   string `json:"given_name"`
+	FamilyName  string `json:"family_name"`
+	DateOfBirth string `json:"date_of_birth"`
+	Version     int64  `json:"version"`
+}
+
+func (s *Server) apiCreateClient(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	var in casework.ClientInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	// "service" may be a service's id or its name.
+	if in.ServiceID != "" && !store.ValidID(in.ServiceID) {
+		if sv, err := s.app.Staff.ServiceByName(r.Context(), in.ServiceID); err == nil {
+			in.ServiceID = sv.ID
+		}
+	}
+	id, err := s.app.Casework.CreateClient(r.Context(), v.User.Actor(), in)
+	if errors.Is(err, casework.ErrForbidden) {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The request has invalid fields.",
+			Fields: []casework.FieldError{{Field: "service", Message: "is not a service you can add clients to"}}}
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/clients/"+id)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	return nil
+}
+
+func (s *Server) apiGetClient(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	p := access.Purpose(r.URL.Query().Get("purpose"))
+	if p == "" {
+		p = access.Casework
+		if v.User.Role == access.AdminStaff {
+			p = access.Administration
+		}
+	}
+	if !p.Valid() {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "Unknown purpose.",
+			Fields: []casework.FieldError{{Field: "purpose", Message: "must be one of casework, administration, rights-request, review"}}}
+	}
+	c, err := s.app.Casework.Client(r.Context(), v.User.Actor(), r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, apiClient{
+		ID: c.ID, Service: c.ServiceID, GivenName: c.GivenName, FamilyName: c.FamilyName,
+		DateOfBirth: c.DateOfBirth.Format(casework.DateLayout), Version: c.Version,
+	})
+	return nil
+}
+
+func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return casework.ErrNotFound
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(openAPIDocument)
+}

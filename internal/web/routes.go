@@ -1,0 +1,43 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/caseward/caseward/internal/web/ui"
+)
+
+// routes lists every route of Caseward in one place.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /static/", ui.Static())
+
+	// Signing in.
+	mux.Handle("GET /sign-in", s.public(s.signInForm))
+	mux.Handle("POST /sign-in", s.public(s.signIn))
+	mux.Handle("GET /sign-in/code", s.public(s.codeForm))
+	mux.Handle("POST /sign-in/code", s.public(s.code))
+	mux.Handle("POST /sign-out", s.public(s.signOut))
+	mux.Handle("GET /setup/{token}", s.public(s.setupForm))
+	mux.Handle("POST /setup/{token}", s.public(s.setup))
+
+	// Signed in.
+	mux.Handle("GET /{$}", s.signedIn(s.home))
+	mux.Handle("GET /account", s.signedIn(s.account))
+	mux.Handle("POST /account/sign-out-everywhere", s.signedIn(s.signOutEverywhere))
+	mux.Handle("GET /reauthenticate", s.signedIn(s.reauthForm))
+	mux.Handle("POST /reauthenticate", s.signedIn(s.reauth))
+	mux.Handle("GET /clients/new", s.signedIn(s.newClientForm))
+	mux.Handle("POST /clients", s.signedIn(s.createClient))
+	mux.Handle("GET /clients/{id}", s.signedIn(s.viewClient))
+	mux.Handle("GET /clients/{id}/edit", s.signedIn(s.editClientForm))
+	mux.Handle("POST /clients/{id}", s.signedIn(s.updateClient))
+
+	// JSON API for integrations, described by the OpenAPI document.
+	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	mux.Handle("POST /api/v1/clients", s.api(s.apiCreateClient))
+	mux.Handle("GET /api/v1/clients/{id}", s.api(s.apiGetClient))
+	mux.Handle("/api/", s.api(s.apiNotFound))
+
+	mux.Handle("/", s.public(s.notFound))
+}
