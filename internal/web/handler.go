@@ -43,8 +43,13 @@ func (s *Server) signedIn(h signedInHandler) http.Handler {
 				s.pageError(w, r, nil, err)
 				return
 			}
-			s.clearSessionCookie(w)
 			target := "/sign-in"
+			if err == nil {
+				// Password given, second factor still to come.
+				target = "/sign-in/code"
+			} else {
+				s.clearSessionCookie(w)
+			}
 			if r.Method == http.MethodGet && r.URL.Path != "/" {
 				// Only the path: our paths hold opaque ids, never personal data.
 				target += "?next=" + url.QueryEscape(r.URL.Path)
