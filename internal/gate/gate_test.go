@@ -84,7 +84,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			}
 			return id
 		}
-		clientA := newClient(creator.Actor(), svcA.ID)     // assigned to creator
+		clientA := newClient(creator.Actor(), svcA.ID)      // assigned to creator
 		clientB := newClient(otherCreator.Actor(), svcB.ID) // in the other service
 
 		for role := range expected {
