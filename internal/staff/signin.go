@@ -161,14 +161,13 @@ func (s *Store) CheckTOTP(ctx context.Context, userID, code string) error {
 func (s *Store) beginAttempt(ctx context.Context, key string) error {
 	now := s.now()
 	err := s.db.Tx(ctx, func(tx *store.Tx) error {
-		// Make sure the row exists, so that FOR UPDATE has a row to lock
-		// and concurrent first attempts queue behind one another.
-		if _, err := tx.Exec(ctx, "INSERT INTO signin_failures (account_key, failed_count, last_failed_at) VALUES (?, 0, 0) ON CONFLICT (account_key) DO NOTHING", key); err != nil {
-			return err
-		}
+		// One statement creates the row if need be, locks it until the
+		// transaction ends, and reads it, so that concurrent attempts
+		// queue behind one another and each sees the others' counts.
 		var count, last int64
-		if err := tx.QueryRow(ctx, "SELECT failed_count, last_failed_at FROM signin_failures WHERE account_key = ?"+tx.ForUpdate(), key).
-			Scan(&count, &last); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO signin_failures (account_key, failed_count, last_failed_at) VALUES (?, 0, 0)
+			ON CONFLICT (account_key) DO UPDATE SET failed_count = signin_failures.failed_count
+			RETURNING failed_count, last_failed_at`, key).Scan(&count, &last); err != nil {
 			return err
 		}
 		lastAt := fromMicros(last)

@@ -139,7 +139,7 @@ type Store struct {
 }
 
 // New applies the staff migrations to db and returns a Store over it.
-// Run it before opening package gate, which reads the services table.
+// Package gate joins its clients to the services table made here.
 func New(ctx context.Context, db *store.DB, opts Options) (*Store, error) {
 	s := &Store{
 		db:      db,

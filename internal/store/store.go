@@ -273,19 +273,29 @@ func (db *DB) rebind(q string) string {
 // unavailable marks connection-level failures (busy, locked, refused) with
 // ErrUnavailable while keeping the cause for the log.
 func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) || !IsUnavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// IsUnavailable reports whether err means the database could not be reached
+// or used at all (locked, closed, refused), as opposed to a bad query, so
+// that the user can be told to try again rather than shown a fault.
+func IsUnavailable(err error) bool {
 	if err == nil {
-		return nil
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) || errors.Is(err, sql.ErrConnDone) {
+		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{"database is locked", "SQLITE_BUSY", "connection refused", "no such host", "bad connection", "unable to open database", "failed to connect", "the database system is"} {
+	for _, s := range []string{"database is locked", "SQLITE_BUSY", "database is closed", "connection refused", "no such host", "bad connection", "unable to open database", "failed to connect", "the database system is", "conn closed"} {
 		if strings.Contains(msg, s) {
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			return true
 		}
 	}
-	if errors.Is(err, sql.ErrConnDone) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return err
+	return false
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

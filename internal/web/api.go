@@ -74,7 +74,7 @@ func (s *Server) apiError(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "You do not have permission to do that."}
 	case errors.Is(err, casework.ErrConflict):
 		ae = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "The record was changed by someone else; fetch it and try again."}
-	case errors.Is(err, store.ErrUnavailable):
+	case store.IsUnavailable(err):
 		ae = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "The database is not available. Nothing was saved. Try again."}
 	default:
 		s.log.ErrorContext(r.Context(), "api request failed", "request_id", requestID(r.Context()), "route", r.Pattern, "error", err)

@@ -139,7 +139,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, v *viewer, er
 		status = http.StatusNotFound
 	case errors.Is(err, casework.ErrForbidden):
 		status, msg = http.StatusForbidden, "You do not have permission to do that."
-	case errors.Is(err, store.ErrUnavailable):
+	case store.IsUnavailable(err):
 		status, msg = http.StatusServiceUnavailable, "The database is not available at the moment. Nothing was saved. Try again in a minute."
 	default:
 		msg = "Reference " + requestID(ctx) + "."

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -359,6 +360,54 @@ func writeFile0600(path string, b []byte) error {
 		return err
 	}
 	return os.Chmod(path, 0o600)
+}
+
+// Keys made on one instance while another rotates the root key are never
+// wrapped by the retired key: the keyring row lock puts them in order.
+func TestNewClientKeyDuringRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, loc store.Location) {
+		ctx := context.Background()
+		a := openKeyring(t, loc, Options{})
+		b := openKeyring(t, loc, Options{}) // a second instance on the same key store and file
+		ids := make(chan string, 40)
+		errs := make(chan error, 42)
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for range 10 {
+					id := store.NewID()
+					if _, err := b.NewClientKey(ctx, id); err != nil {
+						errs <- err
+						return
+					}
+					ids <- id
+				}
+			})
+		}
+		wg.Go(func() {
+			for range 2 {
+				if err := a.RotateRoot(ctx); err != nil {
+					errs <- err
+				}
+			}
+		})
+		wg.Wait()
+		close(ids)
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		for id := range ids {
+			for _, k := range []*Keyring{a, b} {
+				if _, err := k.Client(ctx, id); err != nil {
+					t.Fatalf("key made during rotation: %v", err)
+				}
+			}
+		}
+		if n := len(readKeyLines(t, rootKeyPath(loc))); n != 1 {
+			t.Fatalf("file holds %d keys", n)
+		}
+	})
 }
 
 type sealedValue struct {
