@@ -13,6 +13,7 @@ import (
 	"github.com/caseward/caseward/internal/app"
 	"github.com/caseward/caseward/internal/audit"
 	"github.com/caseward/caseward/internal/staff"
+	"github.com/caseward/caseward/internal/store"
 )
 
 // withApp opens the installation for one command and closes it after.
@@ -40,6 +41,9 @@ func serviceAddCommand() command {
 				if err != nil {
 					return fmt.Errorf("add service: %w", err)
 				}
+				if err := recordAdmin(ctx, a, "service.add", s.ID); err != nil {
+					return err
+				}
 				fmt.Fprintf(io.stdout, "Added service %q (id %s)\n", s.Name, s.ID)
 				return nil
 			})
@@ -65,6 +69,10 @@ func userAddCommand() command {
 				fmt.Fprintln(io.stderr, "caseward user add: --email, --name, --role and --password-stdin are required")
 				return errUsage
 			}
+			if !access.Role(*role).Valid() {
+				fmt.Fprintf(io.stderr, "caseward user add: unknown role %q: --role must be one of %s\n", *role, strings.Join(roleNames, ", "))
+				return errUsage
+			}
 			pw, err := bufio.NewReader(io.stdin).ReadString('\n')
 			if err != nil && pw == "" {
 				return errors.New("read password from standard input: nothing given")
@@ -74,6 +82,9 @@ func userAddCommand() command {
 				u, enrol, err := a.Staff.AddUser(ctx, staff.NewUser{Email: *email, Name: *name, Role: access.Role(*role), Services: services, Password: pw})
 				if err != nil {
 					return fmt.Errorf("add user: %w", err)
+				}
+				if err := recordAdmin(ctx, a, "staff.add", u.ID); err != nil {
+					return err
 				}
 				fmt.Fprintf(io.stdout, "Added %s (%s, id %s).\n", u.Email, u.Role, u.ID)
 				fmt.Fprintln(io.stdout, "Second factor: add this to an authenticator app now; it is not shown again:")
@@ -101,8 +112,18 @@ func tokenCreateCommand() command {
 			}
 			return withApp(ctx, io.cfg, func(a *app.App) error {
 				tok, err := a.Staff.CreateToken(ctx, *email, *expires)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("create token: no member of staff has the email address %q", *email)
+				}
 				if err != nil {
 					return fmt.Errorf("create token: %w", err)
+				}
+				u, err := a.Staff.UserByEmail(ctx, *email)
+				if err != nil {
+					return fmt.Errorf("create token: %w", err)
+				}
+				if err := recordAdmin(ctx, a, "staff.token-create", u.ID); err != nil {
+					return err
 				}
 				fmt.Fprintln(io.stdout, tok)
 				return nil
@@ -120,6 +141,11 @@ func auditVerifyCommand() command {
 				sum, err := a.Gate.Audit().Verify(ctx)
 				if err != nil {
 					var ve *audit.VerifyError
+					if errors.As(err, &ve) && ve.Index < 0 {
+						// The log as a whole (its signed head or a checkpoint): no one entry to name.
+						fmt.Fprintf(io.stdout, "audit log NOT intact: %s\n", ve.Problem)
+						return &exitError{code: 1, err: errors.New("audit log not intact")}
+					}
 					if errors.As(err, &ve) {
 						fmt.Fprintf(io.stdout, "audit log NOT intact: entry %d: %s\n", ve.Index, ve.Problem)
 						return &exitError{code: 1, err: fmt.Errorf("audit log not intact at entry %d", ve.Index)}
@@ -141,9 +167,22 @@ func keysRotateCommand() command {
 				if err := a.Gate.RotateRootKey(ctx); err != nil {
 					return fmt.Errorf("rotate root key: %w", err)
 				}
-				fmt.Fprintln(io.stdout, "Root key rotated. Back up the new root key file now, and keep it apart from backups of the data.")
+				if err := recordAdmin(ctx, a, "keys.rotate"); err != nil {
+					return err
+				}
+				fmt.Fprintln(io.stdout, "Root key rotated. Back up the new root key file now, keep it apart from backups of the data, and copy it to every other instance.")
 				return nil
 			})
 		}
 	}}
+}
+
+// recordAdmin writes what an administrator did at the command line to the
+// audit log, with ids only. The command line has no signed-in user: the
+// actor is "cli", run by whoever can read the data directory.
+func recordAdmin(ctx context.Context, a *app.App, action string, ids ...string) error {
+	if _, err := a.Gate.Audit().Record(ctx, audit.Entry{Actor: "cli", Action: action, RecordIDs: ids, Allowed: true}); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
 }

@@ -91,10 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	var cfg app.Config
 	action := cmd.flags(fs, &cfg)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: caseward %s [flags]\n\n%s\n\nFlags (each also settable as CASEWARD_<FLAG>, e.g. --data-dir as CASEWARD_DATA):\n", cmd.name, cmd.summary)
+		fmt.Fprintf(stderr, "Usage: caseward %s [flags]\n\n%s\n\nFlags (each also settable as CASEWARD_<FLAG>, e.g. --root-key-file as CASEWARD_ROOT_KEY_FILE; a flag given here wins):\n", cmd.name, cmd.summary)
 		fs.PrintDefaults()
 	}
-	if err := applyEnv(fs, getenv); err != nil {
+	if err := applyEnv(fs, getenv, cmdLineFlags(cmd, rest)); err != nil {
 		return err
 	}
 	if err := fs.Parse(rest); err != nil {
@@ -119,12 +119,28 @@ func envName(flagName string) string {
 	return "CASEWARD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// applyEnv sets each flag from its CASEWARD_* variable; flags given on the
-// command line are parsed afterwards and win.
-func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+// cmdLineFlags returns the names of the flags set in args, parsed on a
+// throwaway flag set (the real parse reports any error).
+func cmdLineFlags(cmd *command, args []string) map[string]bool {
+	fs := flag.NewFlagSet("caseward "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var cfg app.Config
+	cmd.flags(fs, &cfg)
+	_ = fs.Parse(args)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// applyEnv sets each flag from its CASEWARD_* variable, except those given
+// on the command line (onCmdLine), which win. Skipping them, rather than
+// letting the command line overwrite them, matters for repeatable flags,
+// which would otherwise add to the environment's list instead of replacing it.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string, onCmdLine map[string]bool) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if err != nil {
+		if err != nil || onCmdLine[f.Name] {
 			return
 		}
 		v := getenv(envName(f.Name))

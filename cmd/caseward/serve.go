@@ -93,6 +93,7 @@ func serveCommand() command {
 					errc <- srv.Serve(ln)
 				}
 			}()
+			go purgeExpired(ctx, a, logger)
 			fmt.Fprintf(io.stdout, "Caseward is running at %s/ (Ctrl-C to stop)\n", base)
 			select {
 			case err := <-errc:
@@ -107,4 +108,22 @@ func serveCommand() command {
 			return srv.Shutdown(shutdownCtx)
 		}
 	}}
+}
+
+// purgeExpired removes ended sessions, expired tokens and set-up links, and
+// forgotten sign-in failures, every ten minutes. It is idempotent, so
+// several instances sharing PostgreSQL may all run it.
+func purgeExpired(ctx context.Context, a *app.App, logger *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Staff.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("purge expired sessions", "error", err)
+			}
+		}
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/caseward/caseward/internal/access"
+	"github.com/caseward/caseward/internal/audit"
 	"github.com/caseward/caseward/internal/staff"
 	"github.com/pquerna/otp"
 )
@@ -143,12 +144,23 @@ func (s *Server) code(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
+	return s.completeSignIn(w, r, v, "totp", page.Next)
+}
+
+// completeSignIn finishes a sign-in after a second factor: the session token
+// is replaced (so a token seen before sign-in is worthless), and the
+// sign-in is recorded in the audit log.
+func (s *Server) completeSignIn(w http.ResponseWriter, r *http.Request, v *viewer, factor, next string) error {
 	token, err := s.app.Staff.CompleteSecondFactor(r.Context(), v.token)
 	if err != nil {
 		return err
 	}
+	if _, err := s.app.Gate.Audit().Record(r.Context(), audit.Entry{Actor: v.User.ID, Action: "staff.sign-in", Allowed: true, Reason: factor}); err != nil {
+		_ = s.app.Staff.EndSession(r.Context(), token)
+		return err
+	}
 	s.setSessionCookie(w, token)
-	http.Redirect(w, r, page.Next, http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
 }
 
@@ -165,6 +177,9 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	if err := s.app.Staff.EndAllSessions(r.Context(), v.User.ID); err != nil {
+		return err
+	}
+	if _, err := s.app.Gate.Audit().Record(r.Context(), audit.Entry{Actor: v.User.ID, Action: "staff.sign-out-everywhere", Allowed: true}); err != nil {
 		return err
 	}
 	s.clearSessionCookie(w)
