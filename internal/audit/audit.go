@@ -9,6 +9,9 @@
 // signed after every append, and a signed checkpoint is kept every 1,000
 // entries and at every verification, so removing, reordering or editing any
 // entry — even by someone who recomputes every hash — is caught by Verify.
+// What no log inside the database can catch on its own is the whole
+// database put back to an earlier, validly signed state; that needs a
+// checkpoint kept somewhere else (see VerifierKey).
 //
 // An entry is appended inside the caller's transaction, so the trace and the
 // action it records commit together or not at all: if the entry cannot be
@@ -63,6 +66,7 @@ type Log struct {
 	db       *store.DB
 	signer   note.Signer
 	verifier note.Verifier
+	public   ed25519.PublicKey
 	now      func() time.Time
 
 	// The frontier after the last append this Log made, and the root it
@@ -98,7 +102,7 @@ func New(ctx context.Context, db *store.DB, signer ed25519.PrivateKey, now func(
 	if err := db.Migrate(ctx, "audit", files); err != nil {
 		return nil, err
 	}
-	l := &Log{db: db, signer: s, verifier: v, now: now}
+	l := &Log{db: db, signer: s, verifier: v, public: signer.Public().(ed25519.PublicKey), now: now}
 
 	// The head row exists from the start, so every append can lock it.
 	// Instances starting together may both try; the first one wins.
@@ -125,8 +129,7 @@ func New(ctx context.Context, db *store.DB, signer ed25519.PrivateKey, now func(
 // the log's signing key, for anyone who checks exported checkpoints outside
 // Caseward.
 func (l *Log) VerifierKey() string {
-	// Cannot fail: the key was checked in New.
-	k, _ := note.NewEd25519VerifierKey(SignerName, l.signer.(*ed25519Signer).key.Public().(ed25519.PublicKey))
+	k, _ := note.NewEd25519VerifierKey(SignerName, l.public) // cannot fail: New checked the key
 	return k
 }
 

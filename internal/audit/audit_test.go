@@ -301,11 +301,12 @@ func TestVerifyCatchesTampering(t *testing.T) {
 	const size = 40
 	leaf := func(n int64) int64 { return tlog.StoredHashIndex(0, n) }
 	otherHash := "(SELECT hash FROM audit_hashes WHERE n = 0)"
-	cases := []struct {
+	type tamperCase struct {
 		name  string
 		sql   []string
 		index int64 // -1: the log as a whole
-	}{
+	}
+	cases := []tamperCase{
 		{"field changed", []string{"UPDATE audit_entries SET actor = 'staff:mallory' WHERE idx = 7"}, 7},
 		{"refusal turned into permission", []string{"UPDATE audit_entries SET allowed = NOT allowed WHERE idx = 15"}, 15},
 		{"time moved", []string{"UPDATE audit_entries SET at_us = at_us + 1 WHERE idx = 12"}, 12},
@@ -334,6 +335,14 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		{"head checkpoint replaced by an older one", []string{"UPDATE audit_head SET checkpoint = (SELECT checkpoint FROM audit_checkpoints WHERE size = 20)"}, -1},
 	}
 	storetest.Each(t, func(t *testing.T, loc store.Location) {
+		cases := cases
+		if loc.Engine() == store.SQLite {
+			// SQLite stores any value in any column; PostgreSQL refuses this.
+			cases = append(cases,
+				tamperCase{"column of the wrong type", []string{"UPDATE audit_entries SET allowed = 'Mary Jones' WHERE idx = 10"}, 10},
+				tamperCase{"hash index of the wrong type", []string{fmt.Sprintf("UPDATE audit_hashes SET n = 'x' || n WHERE n = %d", leaf(17))}, 17},
+			)
+		}
 		for _, c := range cases {
 			t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
 				// Each case on a log of its own.
@@ -354,8 +363,43 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				if ve.Index != c.index {
 					t.Fatalf("Verify named entry %d (%v), want %d", ve.Index, err, c.index)
 				}
+				if strings.Contains(err.Error(), "Mary") {
+					t.Fatalf("the error repeats what was written in: %v", err)
+				}
 				t.Log(err)
 			})
+		}
+	})
+}
+
+// Fail closed: a log whose stored tree no longer gives the signed head
+// refuses new entries, so the actions they would record fail too, rather
+// than burying the damage under new entries.
+func TestAppendFailsClosedOnDamagedTree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, loc store.Location) {
+		ctx := context.Background()
+		db := openDB(t, loc)
+		l := newLog(t, db, testKey("a"))
+		record(t, l, 0, 40)
+		raw := rawDB(t, loc)
+
+		// A frontier hash of the 40-entry tree (the subtree of entries 0-31).
+		rawExec(t, raw, fmt.Sprintf("UPDATE audit_hashes SET hash = (SELECT hash FROM audit_hashes WHERE n = 0) WHERE n = %d", tlog.StoredHashIndex(5, 0)))
+		// This Log remembers the tree it built, which still matches the head,
+		// so it appends (Verify is what finds the damage)...
+		record(t, l, 40, 41)
+		// ...but an instance that must read the tree back refuses.
+		cold := newLog(t, db, testKey("a"))
+		if _, err := cold.Record(ctx, entryFor(41)); err == nil || !strings.Contains(err.Error(), "run Verify") {
+			t.Fatalf("append to a damaged tree: %v", err)
+		}
+		// A head changed under a running Log is noticed at once.
+		rawExec(t, raw, "UPDATE audit_head SET root = (SELECT hash FROM audit_hashes WHERE n = 1)")
+		if _, err := l.Record(ctx, entryFor(41)); err == nil {
+			t.Fatal("append after the head was changed succeeded")
+		}
+		if n := count(t, db, "SELECT COUNT(*) FROM audit_entries"); n != 41 {
+			t.Fatalf("%d entries, want 41", n)
 		}
 	})
 }

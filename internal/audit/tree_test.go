@@ -101,7 +101,7 @@ func TestCheckpointSignature(t *testing.T) {
 		t.Fatalf("open = %d %v %v", n, r, err)
 	}
 	// x/mod's own verifier, built from the published key, agrees.
-	l := &Log{signer: s}
+	l := &Log{signer: s, public: testKey("a").Public().(ed25519.PublicKey)}
 	ev, err := note.NewVerifier(l.VerifierKey())
 	if err != nil {
 		t.Fatal(err)

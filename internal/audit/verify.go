@@ -20,6 +20,8 @@ type VerifyError struct {
 	Problem string
 }
 
+// Error names the entry (when there is one) and the problem; it never
+// quotes a stored value.
 func (e *VerifyError) Error() string {
 	if e.Index < 0 {
 		return "audit: log fails verification: " + e.Problem
@@ -33,9 +35,10 @@ type Summary struct {
 	Root    string // the Merkle tree's root hash, base64
 }
 
-// String returns a one-line description, fit for a log line or a page.
+// String returns a one-line description, fit for a log line or a page,
+// such as "1000000 entries, root U8c+IyQu…=".
 func (s Summary) String() string {
-	return fmt.Sprintf("audit log verified: %d entries, root %s", s.Entries, s.Root)
+	return fmt.Sprintf("%d entries, root %s", s.Entries, s.Root)
 }
 
 // Verify checks the whole log and returns a *VerifyError naming the first
@@ -120,7 +123,9 @@ func (l *Log) Verify(ctx context.Context) (Summary, error) {
 		if err := scanEntryRaw(rows, &e, &hash); err != nil {
 			// Rows.Next has already read the row; a Scan error is a value
 			// of the wrong type, which only an edit outside the log makes.
-			return Summary{}, &VerifyError{Index: i, Problem: "the stored row cannot be read: " + err.Error()}
+			// The driver's message is left out: it quotes the value, and
+			// that value may be exactly what must not reach a log.
+			return Summary{}, &VerifyError{Index: i, Problem: "the stored row cannot be read (a column holds a value of the wrong type)"}
 		}
 		if e.Index != i {
 			return Summary{}, &VerifyError{Index: i, Problem: fmt.Sprintf("entry is missing (the next entry stored is %d)", e.Index)}
@@ -139,6 +144,9 @@ func (l *Log) Verify(ctx context.Context) (Summary, error) {
 		}
 		for _, h := range hs {
 			r, ok, err := nextHash()
+			if errors.Is(err, errUnreadableHash) {
+				return Summary{}, &VerifyError{Index: i, Problem: fmt.Sprintf("stored hash %d cannot be read", nextN)}
+			}
 			if err != nil {
 				return Summary{}, fmt.Errorf("audit: verify: %w", err)
 			}
@@ -270,6 +278,10 @@ func (l *Log) checkCheckpoint(f *frontier, c checkpointRow) error {
 	return nil
 }
 
+// errUnreadableHash marks a stored hash row whose index is not a number,
+// which only an edit outside the log makes.
+var errUnreadableHash = errors.New("stored hash row cannot be read")
+
 type hashRow struct {
 	n   int64
 	h   tlog.Hash
@@ -308,7 +320,7 @@ func (l *Log) streamHashes(ctx context.Context, count int64) <-chan hashBatch {
 		for rows.Next() {
 			var r hashRow
 			if err := rows.Scan(&r.n, &raw); err != nil {
-				send(hashBatch{rows: b, err: err})
+				send(hashBatch{rows: b, err: errUnreadableHash})
 				return
 			}
 			if len(raw) == len(r.h) {

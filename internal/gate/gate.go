@@ -207,10 +207,15 @@ func (g *Gate) CreateClient(ctx context.Context, actor access.Actor, serviceID s
 			clientID, serviceID, subject.AssignedTo, g.now().UTC().UnixMicro()); err != nil {
 			return err
 		}
+		if err := write(ctx, tx, h); err != nil {
+			return err
+		}
+		// Last in the transaction: on PostgreSQL the append holds the audit
+		// head's lock until commit, and every audited write waits for it.
 		if _, err := g.audit.Append(ctx, tx, entry); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		return write(ctx, tx, h)
+		return nil
 	})
 	if err != nil {
 		// The key of a client that was never written protects nothing.

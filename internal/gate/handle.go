@@ -69,10 +69,14 @@ func (h *Handle) Update(ctx context.Context, recordIDs []string, change func(ctx
 		Reason:    "edit-opened",
 	}
 	err := h.g.db.Tx(ctx, func(tx *store.Tx) error {
+		if err := change(ctx, tx); err != nil {
+			return err
+		}
+		// Last, so the audit head's lock is held for the shortest time.
 		if _, err := h.g.audit.Append(ctx, tx, entry); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
-		return change(ctx, tx)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("update client: %w", err)
