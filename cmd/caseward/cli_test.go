@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,8 +312,8 @@ func TestVersion(t *testing.T) {
 // TestUsageErrors: a command given wrongly exits 2 with its usage, and
 // touches no data.
 func TestUsageErrors(t *testing.T) {
-	dir := t.TempDir()
-	data := []string{"--data", dir}
+	// "DIR" stands for a data directory of each case's own.
+	data := []string{"--data", "DIR"}
 	tests := []struct {
 		name  string
 		args  []string
@@ -336,7 +337,14 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runCLI(t, noEnv, tc.stdin, tc.args...)
+			dir := t.TempDir()
+			args := slices.Clone(tc.args)
+			for i, a := range args {
+				if a == "DIR" {
+					args[i] = dir
+				}
+			}
+			r := runCLI(t, noEnv, tc.stdin, args...)
 			if got := r.code(); got != 2 {
 				t.Errorf("exit %d, want 2:\n%v", got, r)
 			}
