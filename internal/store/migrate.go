@@ -71,7 +71,7 @@ func (db *DB) Migrate(ctx context.Context, component string, files fs.FS) error 
 			if db.engine == Postgres {
 				body = strings.ReplaceAll(body, "BLOB", "BYTEA")
 			}
-			if _, err := tx.Exec(ctx, body); err != nil {
+			if err := tx.execScript(ctx, body); err != nil {
 				return fmt.Errorf("migrate %s: %s: %w", component, m.name, err)
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)", component, m.version, m.name); err != nil {

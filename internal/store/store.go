@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -63,6 +64,45 @@ type DB struct {
 	name   string
 	write  *sql.DB
 	read   *sql.DB
+
+	// stmts caches prepared statements on SQLite, where parsing a statement
+	// costs more than running it (PostgreSQL's driver caches its own).
+	stmts     sync.Map // stmtKey → *sql.Stmt
+	stmtCount atomic.Int32
+}
+
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+// maxCachedStmts bounds the cache; Caseward's queries are constant strings,
+// so the bound is only a guard against a query built at run time.
+const maxCachedStmts = 500
+
+// prepared returns a cached prepared statement for query on pool, or nil
+// when statements are not cached (PostgreSQL, or the cache is full).
+func (db *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	if db.engine != SQLite {
+		return nil, nil
+	}
+	key := stmtKey{pool, query}
+	if s, ok := db.stmts.Load(key); ok {
+		return s.(*sql.Stmt), nil
+	}
+	if db.stmtCount.Load() >= maxCachedStmts {
+		return nil, nil
+	}
+	s, err := pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(key, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	db.stmtCount.Add(1)
+	return s, nil
 }
 
 // Open opens (creating if needed) the part of the installation called name:
@@ -151,6 +191,10 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
@@ -172,7 +216,16 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Query runs a read-only query on the reader pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := db.read.QueryContext(ctx, db.rebind(query), args...)
+	q := db.rebind(query)
+	st, err := db.prepared(ctx, db.read, q)
+	var rows *sql.Rows
+	if err == nil {
+		if st != nil {
+			rows, err = st.QueryContext(ctx, args...)
+		} else {
+			rows, err = db.read.QueryContext(ctx, q, args...)
+		}
+	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
@@ -181,7 +234,11 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // QueryRow runs a read-only query expected to return at most one row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return db.read.QueryRowContext(ctx, db.rebind(query), args...)
+	q := db.rebind(query)
+	if st, err := db.prepared(ctx, db.read, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.read.QueryRowContext(ctx, q, args...)
 }
 
 // Tx runs fn in a read-write transaction, committing if fn returns nil and
@@ -201,10 +258,13 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 		}
 		if err != nil {
 			_ = sqlTx.Rollback()
-			return
-		}
-		if cerr := sqlTx.Commit(); cerr != nil {
+		} else if cerr := sqlTx.Commit(); cerr != nil {
 			err = fmt.Errorf("commit: %w", unavailable(cerr))
+		}
+		// The transaction has ended, so the connection is free to prepare
+		// the statements it ran for the next time.
+		for _, q := range tx.unprepared {
+			_, _ = db.prepared(ctx, db.write, q)
 		}
 	}()
 	return fn(tx)
@@ -212,8 +272,9 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) (err error) {
 
 // Tx is a read-write transaction.
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx         *sql.Tx
+	db         *DB
+	unprepared []string // queries to prepare after the transaction
 }
 
 // Engine reports the engine behind the transaction.
@@ -221,17 +282,53 @@ func (tx *Tx) Engine() Engine { return tx.db.engine }
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.tx.ExecContext(ctx, tx.db.rebind(query), args...)
+	q := tx.db.rebind(query)
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.tx.ExecContext(ctx, q, args...)
+}
+
+// execScript runs several statements at once (a migration); it is never
+// prepared, because a prepared statement holds one statement only.
+func (tx *Tx) execScript(ctx context.Context, script string) error {
+	_, err := tx.tx.ExecContext(ctx, script)
+	return err
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.tx.QueryContext(ctx, tx.db.rebind(query), args...)
+	q := tx.db.rebind(query)
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.tx.QueryContext(ctx, q, args...)
 }
 
 // QueryRow runs a query expected to return at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return tx.tx.QueryRowContext(ctx, tx.db.rebind(query), args...)
+	q := tx.db.rebind(query)
+	if st := tx.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.tx.QueryRowContext(ctx, q, args...)
+}
+
+// stmt returns the cached statement bound to this transaction, or nil to
+// run the query unprepared. A statement is never prepared inside a
+// transaction: on SQLite the transaction holds the only writer connection,
+// and preparing through the pool would wait for it forever. Instead the
+// query is remembered and prepared once the transaction has ended.
+func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if tx.db.engine != SQLite {
+		return nil
+	}
+	st, ok := tx.db.stmts.Load(stmtKey{tx.db.write, q})
+	if !ok {
+		tx.unprepared = append(tx.unprepared, q)
+		return nil
+	}
+	return tx.tx.StmtContext(ctx, st.(*sql.Stmt))
 }
 
 // ForUpdate returns " FOR UPDATE" on PostgreSQL and "" on SQLite, where the
