@@ -34,11 +34,12 @@ const (
 	ViewContact Action = "view-contact" // name and contact details
 	ViewRecord  Action = "view-record"  // the personal record: contact details, date of birth, circumstances
 	ViewNotes   Action = "view-notes"   // contact, sessional and clinical notes
-	Edit        Action = "edit"         // change the personal record
+	WriteNotes  Action = "write-notes"  // add or correct a note
+	Edit        Action = "edit"         // change the personal record, cases, appointments
 )
 
 // Actions lists every action.
-var Actions = []Action{Create, ViewContact, ViewRecord, ViewNotes, Edit}
+var Actions = []Action{Create, ViewContact, ViewRecord, ViewNotes, WriteNotes, Edit}
 
 // Purpose is why the actor opens the record. It is recorded in the audit
 // log with every decision, so it is a short code, never free text.
@@ -68,12 +69,32 @@ type Actor struct {
 // InService reports whether the actor belongs to service id.
 func (a Actor) InService(id string) bool { return slices.Contains(a.Services, id) }
 
+// Link ties a client to a service, and to the worker who owns their work
+// there (empty when nobody does yet). A client has a link for each service
+// with an open case of theirs.
+type Link struct {
+	ServiceID string
+	WorkerID  string
+	// Shared is the service's setting: every caseworker in it sees all its
+	// clients, not only their own.
+	Shared bool
+}
+
 // Subject is what the gate knows about a client without decrypting anything.
 type Subject struct {
-	ClientID       string
-	ServiceID      string
-	AssignedTo     string // user id of the worker the client is assigned to
-	SharedCaseload bool   // the service lets every caseworker in it see all its clients
+	ClientID string
+	Links    []Link
+}
+
+// ServiceIDs lists the services the client is linked to.
+func (s Subject) ServiceIDs() []string {
+	ids := make([]string, 0, len(s.Links))
+	for _, l := range s.Links {
+		if !slices.Contains(ids, l.ServiceID) {
+			ids = append(ids, l.ServiceID)
+		}
+	}
+	return ids
 }
 
 // Decision is the answer, with a reason code for the audit log.
@@ -86,7 +107,7 @@ func allow(reason string) Decision { return Decision{Allowed: true, Reason: reas
 func deny(reason string) Decision  { return Decision{Allowed: false, Reason: reason} }
 
 // Decide answers whether actor may perform act on subject for purpose.
-// For Create, only subject.ServiceID is read.
+// For Create, subject has one link: the service the client is to join.
 func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision {
 	if actor.UserID == "" || !actor.Role.Valid() {
 		return deny("no-actor")
@@ -109,7 +130,13 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 		return decideDPO(act, purpose)
 	}
 
-	if !actor.InService(subject.ServiceID) {
+	var mine []Link // the client's links in the actor's services
+	for _, l := range subject.Links {
+		if actor.InService(l.ServiceID) {
+			mine = append(mine, l)
+		}
+	}
+	if len(mine) == 0 {
 		return deny("other-service")
 	}
 	if purpose == RightsRequest || purpose == Review {
@@ -121,7 +148,7 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 	case AdminStaff:
 		// Admin staff handle contact details and bookings; they need not
 		// see notes (002).
-		if act == ViewNotes {
+		if act == ViewNotes || act == WriteNotes {
 			return deny("admin-no-notes")
 		}
 		return allow("admin-staff")
@@ -129,11 +156,15 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 		if act == Create {
 			return allow("service-member")
 		}
-		if subject.AssignedTo == actor.UserID {
-			return allow("assigned")
+		for _, l := range mine {
+			if l.WorkerID == actor.UserID {
+				return allow("assigned")
+			}
 		}
-		if subject.SharedCaseload {
-			return allow("shared-caseload")
+		for _, l := range mine {
+			if l.Shared {
+				return allow("shared-caseload")
+			}
 		}
 		return deny("not-assigned")
 	}

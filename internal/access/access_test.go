@@ -13,22 +13,24 @@ func TestDecide(t *testing.T) {
 		purpose Purpose
 		want    bool
 	}{
-		{"assigned caseworker reads notes", worker, Subject{ServiceID: "s1", AssignedTo: "u1"}, ViewNotes, Casework, true},
-		{"shared caseload opens the whole service", worker, Subject{ServiceID: "s1", AssignedTo: "u2", SharedCaseload: true}, ViewRecord, Casework, true},
-		{"shared caseload stops at the service's edge", worker, Subject{ServiceID: "s2", SharedCaseload: true}, ViewRecord, Casework, false},
-		{"no purpose, no access", worker, Subject{ServiceID: "s1", AssignedTo: "u1"}, ViewRecord, "", false},
-		{"unknown purpose", worker, Subject{ServiceID: "s1", AssignedTo: "u1"}, ViewRecord, "curiosity", false},
-		{"caseworker cannot borrow the DPO's purpose", worker, Subject{ServiceID: "s1", AssignedTo: "u1"}, ViewRecord, Review, false},
-		{"DPO for a rights request", dpo, Subject{ServiceID: "s9"}, ViewNotes, RightsRequest, true},
-		{"DPO for casework", dpo, Subject{ServiceID: "s9"}, ViewRecord, Casework, false},
-		{"DPO never edits through casework", dpo, Subject{ServiceID: "s9"}, Edit, RightsRequest, false},
-		{"no actor", Actor{Role: Manager, Services: []string{"s1"}}, Subject{ServiceID: "s1"}, ViewRecord, Casework, false},
-		{"unknown role", Actor{UserID: "x", Role: "owner", Services: []string{"s1"}}, Subject{ServiceID: "s1"}, ViewRecord, Casework, false},
-		{"unknown action", worker, Subject{ServiceID: "s1", AssignedTo: "u1"}, "delete", Casework, false},
+		{"assigned caseworker reads notes", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1"}}}, ViewNotes, Casework, true},
+		{"shared caseload opens the whole service", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Shared: true}}}, ViewRecord, Casework, true},
+		{"shared caseload stops at the service's edge", worker, Subject{Links: []Link{{ServiceID: "s2", Shared: true}}}, ViewRecord, Casework, false},
+		{"no purpose, no access", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1"}}}, ViewRecord, "", false},
+		{"unknown purpose", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1"}}}, ViewRecord, "curiosity", false},
+		{"caseworker cannot borrow the DPO's purpose", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1"}}}, ViewRecord, Review, false},
+		{"DPO for a rights request", dpo, Subject{Links: []Link{{ServiceID: "s9"}}}, ViewNotes, RightsRequest, true},
+		{"DPO for casework", dpo, Subject{Links: []Link{{ServiceID: "s9"}}}, ViewRecord, Casework, false},
+		{"DPO never edits through casework", dpo, Subject{Links: []Link{{ServiceID: "s9"}}}, Edit, RightsRequest, false},
+		{"a client in two services: the other service's worker", worker, Subject{Links: []Link{{ServiceID: "s2", WorkerID: "u9"}, {ServiceID: "s1", WorkerID: "u1"}}}, ViewRecord, Casework, true},
+		{"admin staff never write notes", Actor{UserID: "a", Role: AdminStaff, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1"}}}, WriteNotes, Administration, false},
+		{"no actor", Actor{Role: Manager, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1"}}}, ViewRecord, Casework, false},
+		{"unknown role", Actor{UserID: "x", Role: "owner", Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1"}}}, ViewRecord, Casework, false},
+		{"unknown action", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1"}}}, "delete", Casework, false},
 		// P14: a trustee sees nothing, even in a service they are listed in.
-		{"trustee", Actor{UserID: "t1", Role: Trustee, Services: []string{"s1"}}, Subject{ServiceID: "s1", AssignedTo: "t1"}, ViewContact, Casework, false},
+		{"trustee", Actor{UserID: "t1", Role: Trustee, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "t1"}}}, ViewContact, Casework, false},
 		// P13: the sysadmin runs the server and sees no client data.
-		{"sysadmin", Actor{UserID: "a1", Role: Sysadmin, Services: []string{"s1"}}, Subject{ServiceID: "s1", AssignedTo: "a1"}, ViewContact, Casework, false},
+		{"sysadmin", Actor{UserID: "a1", Role: Sysadmin, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "a1"}}}, ViewContact, Casework, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -167,6 +167,16 @@ func (l *Log) Record(ctx context.Context, e Entry) (int64, error) {
 	return idx, nil
 }
 
+// AppendAll appends several entries inside the caller's transaction, in
+// order, and returns the index of the first: one lock and one signed
+// checkpoint for a whole list of decisions (a page of search results).
+func (l *Log) AppendAll(ctx context.Context, tx *store.Tx, es []Entry) (int64, error) {
+	if len(es) == 0 {
+		return 0, nil
+	}
+	return l.appendEntries(ctx, tx, es)
+}
+
 // appendEntries appends es in order and returns the index of the first.
 // Append uses it for one entry; tests and benchmarks use it to build large
 // logs quickly, with one head update per batch.

@@ -133,7 +133,10 @@ func (cw *Casework) Client(ctx context.Context, actor access.Actor, id string, p
 }
 
 func (cw *Casework) readClient(ctx context.Context, h *gate.Handle) (Client, error) {
-	c := Client{ID: h.ClientID(), ServiceID: h.Subject().ServiceID}
+	c := Client{ID: h.ClientID()}
+	if links := h.Subject().Links; len(links) > 0 {
+		c.ServiceID = links[0].ServiceID
+	}
 	var given, family, dob []byte
 	var created, updated int64
 	err := cw.db.QueryRow(ctx, `SELECT given_name, family_name, date_of_birth, version, created_at, updated_at

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/caseward/caseward/internal/access"
@@ -109,19 +110,83 @@ func (g *Gate) BlindIndex(kind, value string) string { return g.keys.BlindIndex(
 
 // subject reads what the gate needs to decide, without decrypting.
 func (g *Gate) subject(ctx context.Context, clientID string) (access.Subject, error) {
-	s := access.Subject{ClientID: clientID}
-	var shared int64
-	err := g.db.QueryRow(ctx, `SELECT s.service_id, s.assigned_to, COALESCE(sv.caseload_shared, 0)
-		FROM gate_subjects s LEFT JOIN services sv ON sv.id = s.service_id
-		WHERE s.client_id = ?`, clientID).Scan(&s.ServiceID, &s.AssignedTo, &shared)
+	subjects, err := g.subjects(ctx, []string{clientID})
 	if err != nil {
-		if errors.Is(store.NotFound(err), store.ErrNotFound) {
-			return s, ErrNotFound
-		}
-		return s, err
+		return access.Subject{}, err
 	}
-	s.SharedCaseload = shared != 0
+	s, ok := subjects[clientID]
+	if !ok {
+		return s, ErrNotFound
+	}
 	return s, nil
+}
+
+// subjects reads the subjects of several clients in one query; clients that
+// do not exist are absent from the map.
+func (g *Gate) subjects(ctx context.Context, clientIDs []string) (map[string]access.Subject, error) {
+	out := make(map[string]access.Subject, len(clientIDs))
+	const chunk = 500
+	for start := 0; start < len(clientIDs); start += chunk {
+		ids := clientIDs[start:min(start+chunk, len(clientIDs))]
+		args := make([]any, len(ids))
+		marks := make([]string, len(ids))
+		for i, id := range ids {
+			args[i], marks[i] = id, "?"
+		}
+		rows, err := g.db.Query(ctx, `SELECT s.client_id, COALESCE(l.service_id, ''), COALESCE(l.worker_id, ''), COALESCE(sv.caseload_shared, 0)
+			FROM gate_subjects s
+			LEFT JOIN gate_links l ON l.client_id = s.client_id
+			LEFT JOIN services sv ON sv.id = l.service_id
+			WHERE s.client_id IN (`+strings.Join(marks, ",")+`)
+			ORDER BY s.client_id, l.created_at, l.service_id, l.worker_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read subjects: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			var l access.Link
+			var shared int64
+			if err := rows.Scan(&id, &l.ServiceID, &l.WorkerID, &shared); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read subjects: %w", err)
+			}
+			s := out[id]
+			s.ClientID = id
+			if l.ServiceID != "" {
+				l.Shared = shared != 0
+				s.Links = append(s.Links, l)
+			}
+			out[id] = s
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read subjects: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// SetLinks replaces the client's links to services and workers, inside the
+// caller's transaction (casework calls it when a case is opened, closed or
+// handed over, from within Handle.Update). Duplicates are ignored.
+func (h *Handle) SetLinks(ctx context.Context, tx *store.Tx, links []access.Link) error {
+	if h.action != access.Edit {
+		return ErrForbidden
+	}
+	id := h.subject.ClientID
+	if _, err := tx.Exec(ctx, "DELETE FROM gate_links WHERE client_id = ?", id); err != nil {
+		return fmt.Errorf("set links: %w", err)
+	}
+	now := h.g.now().UTC().UnixMicro()
+	for i, l := range links {
+		if _, err := tx.Exec(ctx, "INSERT INTO gate_links (client_id, service_id, worker_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+			id, l.ServiceID, l.WorkerID, now+int64(i)); err != nil {
+			return fmt.Errorf("set links: %w", err)
+		}
+	}
+	return nil
 }
 
 // OpenClient decides whether actor may perform act on the client for
@@ -146,7 +211,7 @@ func (g *Gate) OpenClient(ctx context.Context, actor access.Actor, clientID stri
 	} else if s, err := g.subject(ctx, clientID); errors.Is(err, ErrNotFound) {
 		decision = access.Decision{Reason: "no-such-client"}
 		// Decide anyway, so that a missing client costs what a present one does.
-		access.Decide(actor, access.Subject{ClientID: clientID}, act, purpose)
+		access.Decide(actor, access.Subject{ClientID: clientID, Links: []access.Link{{}}}, act, purpose)
 	} else if err != nil {
 		return nil, fmt.Errorf("open client: %w", err)
 	} else {
@@ -167,8 +232,8 @@ func (g *Gate) OpenClient(ctx context.Context, actor access.Actor, clientID stri
 	return &Handle{g: g, actor: actor, subject: subject, purpose: purpose, action: act, cipher: c}, nil
 }
 
-// CreateClient decides whether actor may add a client to serviceID, makes
-// the client's data key, and in one transaction records the client, the
+// CreateClient decides whether actor may add a client to serviceID (linked
+// to the actor when a caseworker adds them), makes the client's data key, and in one transaction records the client, the
 // audit entry and whatever write does with the new Handle. If anything
 // fails, nothing is left behind.
 func (g *Gate) CreateClient(ctx context.Context, actor access.Actor, serviceID string, purpose access.Purpose, write func(ctx context.Context, tx *store.Tx, h *Handle) error) (string, error) {
@@ -182,7 +247,7 @@ func (g *Gate) CreateClient(ctx context.Context, actor access.Actor, serviceID s
 	case err != nil:
 		return "", fmt.Errorf("create client: %w", err)
 	default:
-		decision = access.Decide(actor, access.Subject{ServiceID: serviceID}, access.Create, purpose)
+		decision = access.Decide(actor, access.Subject{Links: []access.Link{{ServiceID: serviceID}}}, access.Create, purpose)
 	}
 	if !decision.Allowed {
 		entry.Reason = decision.Reason
@@ -197,14 +262,21 @@ func (g *Gate) CreateClient(ctx context.Context, actor access.Actor, serviceID s
 	if err != nil {
 		return "", fmt.Errorf("create client: %w", err)
 	}
-	subject := access.Subject{ClientID: clientID, ServiceID: serviceID}
+	link := access.Link{ServiceID: serviceID}
 	if actor.Role == access.Caseworker {
-		subject.AssignedTo = actor.UserID
+		// A caseworker who records a client works with them until someone
+		// hands the work over.
+		link.WorkerID = actor.UserID
 	}
+	subject := access.Subject{ClientID: clientID, Links: []access.Link{link}}
 	h := &Handle{g: g, actor: actor, subject: subject, purpose: purpose, action: access.Create, cipher: c}
 	err = g.db.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, "INSERT INTO gate_subjects (client_id, service_id, assigned_to, created_at) VALUES (?, ?, ?, ?)",
-			clientID, serviceID, subject.AssignedTo, g.now().UTC().UnixMicro()); err != nil {
+		now := g.now().UTC().UnixMicro()
+		if _, err := tx.Exec(ctx, "INSERT INTO gate_subjects (client_id, created_at) VALUES (?, ?)", clientID, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO gate_links (client_id, service_id, worker_id, created_at) VALUES (?, ?, ?, ?)",
+			clientID, link.ServiceID, link.WorkerID, now); err != nil {
 			return err
 		}
 		if err := write(ctx, tx, h); err != nil {
@@ -321,4 +393,114 @@ func (g *Gate) StaffSecretKey() []byte {
 		panic(err) // only for a length sha256 cannot produce
 	}
 	return k
+}
+
+// OpenClients opens several clients at once for one action and purpose, for
+// a list or a page of search results. Each client gets its own decision and
+// audit entry, all committed in one transaction before anything can be
+// decrypted; the map holds handles for the clients the actor may see, and
+// nothing for the others (missing or denied alike).
+func (g *Gate) OpenClients(ctx context.Context, actor access.Actor, clientIDs []string, purpose access.Purpose, act access.Action) (map[string]*Handle, error) {
+	var valid []string
+	for _, id := range clientIDs {
+		if store.ValidID(id) {
+			valid = append(valid, id)
+		}
+	}
+	subjects, err := g.subjects(ctx, valid)
+	if err != nil {
+		return nil, fmt.Errorf("open clients: %w", err)
+	}
+	entries := make([]audit.Entry, 0, len(valid))
+	var allowed []string
+	for _, id := range valid {
+		e := audit.Entry{Actor: actor.UserID, Action: "client." + string(act), ClientID: id, Purpose: string(purpose)}
+		s, ok := subjects[id]
+		if !ok {
+			e.Reason = "no-such-client"
+		} else {
+			d := access.Decide(actor, s, act, purpose)
+			e.Allowed, e.Reason = d.Allowed, d.Reason
+			if d.Allowed {
+				allowed = append(allowed, id)
+			}
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) > 0 {
+		if err := g.db.Tx(ctx, func(tx *store.Tx) error {
+			_, err := g.audit.AppendAll(ctx, tx, entries)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("open clients: audit: %w", err)
+		}
+	}
+	ciphers, err := g.keys.Clients(ctx, allowed)
+	if err != nil {
+		return nil, fmt.Errorf("open clients: %w", err)
+	}
+	out := make(map[string]*Handle, len(allowed))
+	for _, id := range allowed {
+		c, ok := ciphers[id]
+		if !ok {
+			continue // shredded
+		}
+		out[id] = &Handle{g: g, actor: actor, subject: subjects[id], purpose: purpose, action: act, cipher: c}
+	}
+	return out, nil
+}
+
+// Reach lists the ids of the clients the actor may work with, most
+// recently linked first, without opening any: for caseloads and lists,
+// which then open the page they show with OpenClients. mineOnly keeps the
+// clients whose work the actor owns.
+func (g *Gate) Reach(ctx context.Context, actor access.Actor, mineOnly bool, limit, offset int) ([]string, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var (
+		where string
+		args  []any
+	)
+	switch {
+	case mineOnly || actor.Role == access.Caseworker:
+		where = "l.worker_id = ?"
+		args = append(args, actor.UserID)
+		if !mineOnly && actor.Role == access.Caseworker && len(actor.Services) > 0 {
+			marks := strings.Repeat(",?", len(actor.Services))[1:]
+			where = "(" + where + " OR (sv.caseload_shared = 1 AND l.service_id IN (" + marks + ")))"
+			for _, s := range actor.Services {
+				args = append(args, s)
+			}
+		}
+	case actor.Role == access.Manager || actor.Role == access.AdminStaff:
+		if len(actor.Services) == 0 {
+			return nil, nil
+		}
+		where = "l.service_id IN (" + strings.Repeat(",?", len(actor.Services))[1:] + ")"
+		for _, s := range actor.Services {
+			args = append(args, s)
+		}
+	default:
+		return nil, nil // the DPO, trustees and system administrators have no caseload
+	}
+	args = append(args, limit, offset)
+	rows, err := g.db.Query(ctx, `SELECT l.client_id, MAX(l.created_at) AS linked
+		FROM gate_links l LEFT JOIN services sv ON sv.id = l.service_id
+		WHERE `+where+`
+		GROUP BY l.client_id ORDER BY linked DESC, l.client_id LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reach: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		var linked int64
+		if err := rows.Scan(&id, &linked); err != nil {
+			return nil, fmt.Errorf("reach: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -151,7 +151,7 @@ func assign(t *testing.T, env *apptest.Env, clientID, userID string) {
 	t.Helper()
 	ctx := context.Background()
 	if err := env.DB.Tx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE gate_subjects SET assigned_to = ? WHERE client_id = ?", userID, clientID)
+		_, err := tx.Exec(ctx, "UPDATE gate_links SET worker_id = ? WHERE client_id = ?", userID, clientID)
 		return err
 	}); err != nil {
 		t.Fatal(err)

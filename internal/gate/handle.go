@@ -54,9 +54,9 @@ func (h *Handle) OpenString(table, column, rowID string, ciphertext []byte) (str
 // Update runs change in a transaction together with the audit entry that
 // records it, so that a change is never made without its trace nor a trace
 // left of a change that did not happen. The handle must have been opened
-// for access.Edit.
+// for access.Edit or access.WriteNotes.
 func (h *Handle) Update(ctx context.Context, recordIDs []string, change func(ctx context.Context, tx *store.Tx) error) error {
-	if h.action != access.Edit {
+	if h.action != access.Edit && h.action != access.WriteNotes {
 		return ErrForbidden
 	}
 	entry := audit.Entry{

@@ -42,6 +42,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -443,6 +444,58 @@ func (k *Keyring) NewClientKey(ctx context.Context, clientID string) (*Cipher, e
 		return nil, fmt.Errorf("new client key %s: %w", clientID, err)
 	}
 	return c, nil
+}
+
+// Clients returns the ciphers of several clients at once, for lists and
+// search results; a client without a key (shredded or never made) is
+// simply absent from the map.
+func (k *Keyring) Clients(ctx context.Context, clientIDs []string) (map[string]*Cipher, error) {
+	out := make(map[string]*Cipher, len(clientIDs))
+	const chunk = 500
+	for start := 0; start < len(clientIDs); start += chunk {
+		ids := clientIDs[start:min(start+chunk, len(clientIDs))]
+		args := make([]any, len(ids))
+		marks := make([]string, len(ids))
+		for i, id := range ids {
+			args[i], marks[i] = id, "?"
+		}
+		rows, err := k.db.Query(ctx, "SELECT client_id, root_key_id, wrapped_key FROM client_keys WHERE client_id IN ("+strings.Join(marks, ",")+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("client keys: %w", err)
+		}
+		for rows.Next() {
+			var id, rootID string
+			var wrapped []byte
+			if err := rows.Scan(&id, &rootID, &wrapped); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("client keys: %w", err)
+			}
+			aead, err := k.root(rootID)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("client key %s: %w", id, err)
+			}
+			key, err := open(aead, wrapped, clientKeyAD(id, rootID))
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("client key %s: unwrap: %w", id, ErrDecrypt)
+			}
+			c, err := newCipher(id, key)
+			clear(key)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = c
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("client keys: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // Client returns a Cipher for the client's data key. It fails with ErrNoKey
