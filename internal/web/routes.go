@@ -33,10 +33,19 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /clients/{id}/edit", s.signedIn(s.editClientForm))
 	mux.Handle("POST /clients/{id}", s.signedIn(s.updateClient))
 
+	// Issue 4 areas: each block is owned by one file of handlers.
+	// [routes: client record details, safe contact, flags] (client_record.go)
+	// [routes: cases and caseloads] (cases.go)
+	// [routes: contact notes and letters] (notes.go)
+	// [routes: appointments and client comments] (appointments.go)
+	// [routes: plans, agreements and documents] (plans.go)
+	// [routes: search and intake] (search.go)
+
 	// JSON API for integrations, described by the OpenAPI document.
 	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("POST /api/v1/clients", s.api(s.apiCreateClient))
 	mux.Handle("GET /api/v1/clients/{id}", s.api(s.apiGetClient))
+	// [api: client record details] [api: cases] [api: notes] [api: appointments] [api: plans] [api: search]
 	mux.Handle("/api/", s.api(s.apiNotFound))
 
 	mux.Handle("/", s.public(s.notFound))

@@ -48,9 +48,11 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 		opts.Logger = slog.Default()
 	}
 	pages, err := ui.Pages(template.FuncMap{
-		"date":  func(t time.Time) string { return t.Format("2 January 2006") },
-		"input": input,
-		"demo":  func() bool { return opts.Demo },
+		"date":           func(t time.Time) string { return t.Format("2 January 2006") },
+		"input":          input,
+		"demo":           func() bool { return opts.Demo },
+		"clientSections": func() []clientSection { return clientSections },
+		"nav":            func(clientID, section string) clientNav { return clientNav{clientID, section} },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
@@ -65,6 +67,22 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	s.routes(mux)
 	return s.middleware(mux), nil
 }
+
+// clientSection is one section of a client's record, in the record's
+// navigation ({{template "clientnav" (nav .ClientID "Notes")}}).
+type clientSection struct{ Name, Path string }
+
+var clientSections = []clientSection{
+	{"Record", ""},
+	{"Cases", "/cases"},
+	{"Notes", "/notes"},
+	{"Appointments", "/appointments"},
+	{"Plans and agreements", "/plans"},
+	{"Documents", "/documents"},
+	{"Comments and concerns", "/comments"},
+}
+
+type clientNav struct{ ClientID, Section string }
 
 // input builds the data of the "field" partial from a template:
 // (input id name label value error "type=password" "autocomplete=username" …).
