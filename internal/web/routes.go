@@ -33,6 +33,17 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /clients/{id}/edit", s.signedIn(s.editClientForm))
 	mux.Handle("POST /clients/{id}", s.signedIn(s.updateClient))
 
+	// Passkeys (WebAuthn) as a second factor beside TOTP (passkey.go). The
+	// JSON endpoints are POSTs from passkey.js, behind the same cross-origin
+	// protection as every form; every answer is no-store. The passkeys page,
+	// adding (begin) and removing need a recent password and code.
+	mux.Handle("GET /account/passkeys", s.signedIn(s.passkeys))
+	mux.Handle("POST /account/passkeys/register/begin", s.passkeyAccountJSON(s.beginPasskeyRegistration))
+	mux.Handle("POST /account/passkeys/register/finish", s.passkeyAccountJSON(s.finishPasskeyRegistration))
+	mux.Handle("POST /account/passkeys/{id}/remove", s.signedIn(s.removePasskey))
+	mux.Handle("POST /sign-in/passkey/begin", s.passkeySignInJSON(s.beginPasskeySignIn))
+	mux.Handle("POST /sign-in/passkey/finish", s.public(s.finishPasskeySignIn))
+
 	// Issue 4 areas: each block is owned by one file of handlers.
 	// [routes: client record details, safe contact, flags] (client_record.go)
 	// [routes: cases and caseloads] (cases.go)
