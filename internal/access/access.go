@@ -36,10 +36,34 @@ const (
 	ViewNotes   Action = "view-notes"   // contact, sessional and clinical notes
 	WriteNotes  Action = "write-notes"  // add or correct a note
 	Edit        Action = "edit"         // change the personal record, cases, appointments
+
+	// ViewClinicalNotes is reading a sessional or clinical note someone
+	// else wrote (P13). A note's author always reads their own note
+	// (package casework checks that first); for everyone else this action
+	// decides: the service's managers, the DPO for their purposes, and the
+	// caseworkers the service's ClinicalReaders setting names.
+	ViewClinicalNotes Action = "view-clinical-notes"
 )
 
 // Actions lists every action.
-var Actions = []Action{Create, ViewContact, ViewRecord, ViewNotes, WriteNotes, Edit}
+var Actions = []Action{Create, ViewContact, ViewRecord, ViewNotes, WriteNotes, Edit, ViewClinicalNotes}
+
+// ClinicalReaders is a service's setting: who, besides a note's author and
+// the service's managers, reads the sessional and clinical notes written in
+// that service (P13: "who the service allows").
+type ClinicalReaders string
+
+// The settings a service may choose, from the strictest.
+const (
+	ClinicalAuthorOnly ClinicalReaders = ""         // nobody else: the default
+	ClinicalAssigned   ClinicalReaders = "assigned" // also the worker who owns the client's work in the service
+	ClinicalTeam       ClinicalReaders = "team"     // also every caseworker who may read the client's notes there
+)
+
+// Valid reports whether c is one of the settings.
+func (c ClinicalReaders) Valid() bool {
+	return c == ClinicalAuthorOnly || c == ClinicalAssigned || c == ClinicalTeam
+}
 
 // Purpose is why the actor opens the record. It is recorded in the audit
 // log with every decision, so it is a short code, never free text.
@@ -78,6 +102,10 @@ type Link struct {
 	// Shared is the service's setting: every caseworker in it sees all its
 	// clients, not only their own.
 	Shared bool
+	// Clinical is the service's setting for sessional and clinical notes.
+	// The gate leaves it empty, the strictest; package casework, which
+	// keeps the setting, fills it in before deciding ViewClinicalNotes.
+	Clinical ClinicalReaders
 }
 
 // Subject is what the gate knows about a client without decrypting anything.
@@ -148,13 +176,16 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 	case AdminStaff:
 		// Admin staff handle contact details and bookings; they need not
 		// see notes (002).
-		if act == ViewNotes || act == WriteNotes {
+		if act == ViewNotes || act == WriteNotes || act == ViewClinicalNotes {
 			return deny("admin-no-notes")
 		}
 		return allow("admin-staff")
 	case Caseworker:
 		if act == Create {
 			return allow("service-member")
+		}
+		if act == ViewClinicalNotes {
+			return decideClinical(actor, mine)
 		}
 		for _, l := range mine {
 			if l.WorkerID == actor.UserID {
@@ -171,6 +202,25 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 	return deny("no-rule")
 }
 
+// decideClinical decides whether a caseworker other than the author reads
+// a sessional or clinical note, from the setting of the services the
+// client is linked to in the actor's services.
+func decideClinical(actor Actor, mine []Link) Decision {
+	for _, l := range mine {
+		switch l.Clinical {
+		case ClinicalTeam:
+			if l.WorkerID == actor.UserID || l.Shared {
+				return allow("clinical-team")
+			}
+		case ClinicalAssigned:
+			if l.WorkerID == actor.UserID {
+				return allow("clinical-assigned")
+			}
+		}
+	}
+	return deny("clinical-author-only")
+}
+
 // decideDPO lets the Data Protection Officer read what a rights request or a
 // review needs, organisation-wide, and nothing for any other purpose. The
 // DPO does not create or change records through casework.
@@ -179,7 +229,7 @@ func decideDPO(act Action, purpose Purpose) Decision {
 		return deny("purpose-not-for-role")
 	}
 	switch act {
-	case ViewContact, ViewRecord, ViewNotes:
+	case ViewContact, ViewRecord, ViewNotes, ViewClinicalNotes:
 		return allow("dpo-" + string(purpose))
 	}
 	return deny("dpo-read-only")

@@ -31,6 +31,21 @@ func TestDecide(t *testing.T) {
 		{"trustee", Actor{UserID: "t1", Role: Trustee, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "t1"}}}, ViewContact, Casework, false},
 		// P13: the sysadmin runs the server and sees no client data.
 		{"sysadmin", Actor{UserID: "a1", Role: Sysadmin, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "a1"}}}, ViewContact, Casework, false},
+		// P13: sessional and clinical notes someone else wrote: the
+		// service's managers, the DPO for their purposes, and the
+		// caseworkers the service's setting names; nobody else.
+		{"clinical: manager of the service", Actor{UserID: "m1", Role: Manager, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2"}}}, ViewClinicalNotes, Casework, true},
+		{"clinical: manager of another service", Actor{UserID: "m1", Role: Manager, Services: []string{"s2"}}, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2"}}}, ViewClinicalNotes, Casework, false},
+		{"clinical: admin staff", Actor{UserID: "a", Role: AdminStaff, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1", Clinical: ClinicalTeam}}}, ViewClinicalNotes, Administration, false},
+		{"clinical: DPO for a rights request", dpo, Subject{Links: []Link{{ServiceID: "s9"}}}, ViewClinicalNotes, RightsRequest, true},
+		{"clinical: DPO for casework", dpo, Subject{Links: []Link{{ServiceID: "s9"}}}, ViewClinicalNotes, Casework, false},
+		{"clinical: shared caseload, author only", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Shared: true}}}, ViewClinicalNotes, Casework, false},
+		{"clinical: assigned worker, author only", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1"}}}, ViewClinicalNotes, Casework, false},
+		{"clinical: assigned worker, service allows assigned", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u1", Clinical: ClinicalAssigned}}}, ViewClinicalNotes, Casework, true},
+		{"clinical: shared caseload, service allows assigned", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Shared: true, Clinical: ClinicalAssigned}}}, ViewClinicalNotes, Casework, false},
+		{"clinical: shared caseload, service allows the team", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Shared: true, Clinical: ClinicalTeam}}}, ViewClinicalNotes, Casework, true},
+		{"clinical: team setting stops at the caseload", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Clinical: ClinicalTeam}}}, ViewClinicalNotes, Casework, false},
+		{"clinical: another service's setting", worker, Subject{Links: []Link{{ServiceID: "s2", WorkerID: "u1", Clinical: ClinicalTeam}}}, ViewClinicalNotes, Casework, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -353,7 +354,7 @@ func TestCiphertextBoundToItsPlace(t *testing.T) {
 						t.Errorf("the error shows %q: %v", leaked, err)
 					}
 				}
-				if c != (casework.Client{}) {
+				if !reflect.ValueOf(c).IsZero() {
 					t.Errorf("a failed read returned a record: %+v", c)
 				}
 				// The record the value came from is untouched.

@@ -48,23 +48,59 @@ func (cw *Casework) Header(ctx context.Context, actor access.Actor, id string, p
 	if err != nil {
 		return Header{}, err
 	}
-	return cw.header(ctx, h)
+	return cw.headerFor(ctx, actor, h)
 }
 
-// header builds the header from an open handle, for pages that have one.
-func (cw *Casework) header(ctx context.Context, h *gate.Handle) (Header, error) {
-	c, err := cw.readClient(ctx, h)
+// headerFor builds the header from a handle actor opened, for pages that
+// have one: the name shows to the assigned team, initials to others.
+func (cw *Casework) headerFor(ctx context.Context, actor access.Actor, h *gate.Handle) (Header, error) {
+	return cw.headerAs(ctx, h, maySeeName(actor, h.Subject()))
+}
+
+func (cw *Casework) headerAs(ctx context.Context, h *gate.Handle, seeName bool) (Header, error) {
+	// Only what the header shows is decrypted.
+	c, err := cw.readClient(ctx, h, seeName, PartNames, PartDetails, PartSafeContact, PartFlags)
 	if err != nil {
 		return Header{}, err
 	}
 	return c.Header(), nil
 }
 
-// Header derives the record's header from the client's record.
+// Header derives the record's header from the client's record: the name
+// (initials and case number when it is withheld), the flags, and how the
+// client may be contacted safely (P29).
 func (c Client) Header() Header {
-	return Header{
-		ClientID:    c.ID,
-		DisplayName: c.GivenName + " " + c.FamilyName,
-		Reference:   Reference(c.ID),
+	hd := Header{ClientID: c.ID, Reference: Reference(c.ID)}
+	switch {
+	case c.NameWithheld:
+		hd.DisplayName = c.Initials
+	case c.PreferredName != "" && c.PreferredName != c.GivenName:
+		hd.DisplayName = c.GivenName + " " + c.FamilyName + " (known as " + c.PreferredName + ")"
+	default:
+		hd.DisplayName = c.GivenName + " " + c.FamilyName
 	}
+	hd.Flags = c.flagLines()
+	hd.SafeContact = c.SafeContact.Lines()
+	return hd
+}
+
+// flagLines lists the record's flags in words: risk first, then the
+// organisation's flags, an interpreter, a hidden name.
+func (c Client) flagLines() []string {
+	var out []string
+	if l := optionLabel(RiskLevels, c.Flags.Risk); l != "" {
+		out = append(out, "Risk: "+strings.ToLower(l))
+	}
+	out = append(out, c.FlagLabels...)
+	if c.Details.InterpreterNeeded {
+		if c.Details.FirstLanguage != "" {
+			out = append(out, "Interpreter needed: "+c.Details.FirstLanguage)
+		} else {
+			out = append(out, "Interpreter needed")
+		}
+	}
+	if c.Flags.HideName {
+		out = append(out, "Name hidden in lists")
+	}
+	return out
 }

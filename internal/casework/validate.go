@@ -1,6 +1,8 @@
 package casework
 
 import (
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -95,4 +97,113 @@ func parseBirthDate(v *ValidationError, field, s string, now time.Time) time.Tim
 		v.add(field, "Date of birth must be after 1900")
 	}
 	return d
+}
+
+// MaxTextLength bounds a short free-text field (a town, a GP's name), in
+// characters; MaxLongTextLength bounds one that may run to a few lines
+// (what a support contact may be told).
+const (
+	MaxTextLength     = 200
+	MaxLongTextLength = 2000
+)
+
+// cleanText trims an optional free-text field and checks it: valid UTF-8,
+// at most max characters, on one line unless multiline.
+func cleanText(v *ValidationError, field, label, s string, max int, multiline bool) string {
+	s = strings.TrimSpace(s)
+	if multiline {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+	}
+	switch {
+	case s == "":
+	case !utf8.ValidString(s):
+		v.add(field, capitalise(label)+" contains characters that cannot be stored")
+	case utf8.RuneCountInString(s) > max:
+		v.add(field, capitalise(label)+" must be "+strconv.Itoa(max)+" characters or fewer")
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) }) >= 0:
+		if multiline {
+			v.add(field, capitalise(label)+" must not contain control characters")
+		} else {
+			v.add(field, capitalise(label)+" must be on one line, without control characters")
+		}
+	}
+	return s
+}
+
+// cleanOptionalName is cleanName for a name that may be left out.
+func cleanOptionalName(v *ValidationError, field, label, s string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	return cleanName(v, field, label, s)
+}
+
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// cleanPhone checks a phone number: digits, spaces, brackets, dashes and a
+// leading +, with 7 to 15 digits (the international maximum).
+func cleanPhone(v *ValidationError, field, label, s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" {
+		return ""
+	}
+	digits := 0
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == ' ' || r == '(' || r == ')' || r == '-':
+		case r == '+' && i == 0:
+		default:
+			v.add(field, "Enter "+label+" using only numbers, spaces and a leading +, like 07700 900982")
+			return s
+		}
+	}
+	if digits < 7 || digits > 15 {
+		v.add(field, "Enter "+label+" with between 7 and 15 digits, like 07700 900982")
+	}
+	return s
+}
+
+// cleanEmail checks an e-mail address's shape: something@domain.tld, one
+// line, at most 254 characters. Whether it reaches the client is for the
+// client to confirm.
+func cleanEmail(v *ValidationError, field, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	local, domain, ok := strings.Cut(s, "@")
+	switch {
+	case len(s) > 254:
+		v.add(field, "The email address must be 254 characters or fewer")
+	case !ok || local == "" || strings.Contains(domain, "@") || !strings.Contains(domain, ".") ||
+		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") ||
+		strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+		v.add(field, "Enter an email address in the correct format, like name@example.com")
+	}
+	return s
+}
+
+// ukPostcode is the shape of a UK postcode, without its space.
+var ukPostcode = regexp.MustCompile(`^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$`)
+
+// cleanPostcode checks a UK postcode and writes it in capitals with one
+// space before the last three characters.
+func cleanPostcode(v *ValidationError, field, s string) string {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	if s == "" {
+		return ""
+	}
+	if !ukPostcode.MatchString(s) {
+		v.add(field, "Enter a real postcode, like SW1A 1AA")
+		return s
+	}
+	return s[:len(s)-3] + " " + s[len(s)-3:]
 }

@@ -129,14 +129,73 @@ func decodeJSON(r *http.Request, dst any) error {
 	return nil
 }
 
-// apiClient is a client as the API shows it.
+// apiClient is a client as the API shows it: every part of the record,
+// and the header every page shows (flags and safe contact) in words. When
+// the client's name is hidden from the token's user, name_withheld is true
+// and the names and date of birth are left out.
 type apiClient struct {
-	ID          string `json:"id"`
-	Service     string `json:"service"`
-	GivenName   string `json:"given_name"`
-	FamilyName  string `json:"family_name"`
-	DateOfBirth string `json:"date_of_birth"`
-	Version     int64  `json:"version"`
+	ID            string   `json:"id"`
+	Service       string   `json:"service"`
+	GivenName     string   `json:"given_name,omitempty"`
+	FamilyName    string   `json:"family_name,omitempty"`
+	PreferredName string   `json:"preferred_name,omitempty"`
+	PreviousNames []string `json:"previous_names"`
+	DateOfBirth   string   `json:"date_of_birth,omitempty"`
+	NameWithheld  bool     `json:"name_withheld"`
+	Initials      string   `json:"initials"`
+	Reference     string   `json:"reference"`
+	AgeBand       string   `json:"age_band"`
+
+	Details        casework.Details         `json:"details"`
+	HowHeardLabel  string                   `json:"how_heard_label"`
+	Contact        casework.Contact         `json:"contact"`
+	SafeContact    casework.SafeContact     `json:"safe_contact"`
+	GP             casework.GP              `json:"gp"`
+	SupportNetwork []casework.SupportPerson `json:"support_network"`
+	Monitoring     casework.Monitoring      `json:"monitoring"`
+	Flags          casework.Flags           `json:"flags"`
+	Header         apiHeader                `json:"header"`
+	Version        int64                    `json:"version"`
+}
+
+// apiHeader is what must be read before anyone contacts the client (P29).
+type apiHeader struct {
+	DisplayName string   `json:"display_name"`
+	Flags       []string `json:"flags"`
+	SafeContact []string `json:"safe_contact"`
+}
+
+func toAPIClient(c casework.Client) apiClient {
+	h := c.Header()
+	out := apiClient{
+		ID: c.ID, Service: c.ServiceID, GivenName: c.GivenName, FamilyName: c.FamilyName,
+		PreferredName: c.PreferredName, PreviousNames: c.PreviousNames,
+		NameWithheld: c.NameWithheld, Initials: c.Initials, Reference: h.Reference, AgeBand: c.AgeBand,
+		Details: c.Details, HowHeardLabel: c.HowHeardLabel, Contact: c.Contact, SafeContact: c.SafeContact,
+		GP: c.GP, SupportNetwork: c.Network, Monitoring: c.Monitoring, Flags: c.Flags,
+		Header:  apiHeader{DisplayName: h.DisplayName, Flags: h.Flags, SafeContact: h.SafeContact},
+		Version: c.Version,
+	}
+	if !c.DateOfBirth.IsZero() {
+		out.DateOfBirth = c.DateOfBirth.Format(casework.DateLayout)
+	}
+	// Empty lists as [], not null.
+	if out.PreviousNames == nil {
+		out.PreviousNames = []string{}
+	}
+	if out.SupportNetwork == nil {
+		out.SupportNetwork = []casework.SupportPerson{}
+	}
+	if out.Contact.Phones == nil {
+		out.Contact.Phones = []casework.Phone{}
+	}
+	if out.Flags.Kinds == nil {
+		out.Flags.Kinds = []string{}
+	}
+	if out.Header.Flags == nil {
+		out.Header.Flags = []string{}
+	}
+	return out
 }
 
 func (s *Server) apiCreateClient(w http.ResponseWriter, r *http.Request, v *viewer) error {
@@ -163,7 +222,9 @@ func (s *Server) apiCreateClient(w http.ResponseWriter, r *http.Request, v *view
 	return nil
 }
 
-func (s *Server) apiGetClient(w http.ResponseWriter, r *http.Request, v *viewer) error {
+// apiPurpose reads the purpose query parameter; the default is casework
+// (administration for admin staff).
+func apiPurpose(r *http.Request, v *viewer) (access.Purpose, error) {
 	p := access.Purpose(r.URL.Query().Get("purpose"))
 	if p == "" {
 		p = access.Casework
@@ -172,17 +233,102 @@ func (s *Server) apiGetClient(w http.ResponseWriter, r *http.Request, v *viewer)
 		}
 	}
 	if !p.Valid() {
-		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "Unknown purpose.",
+		return p, &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "Unknown purpose.",
 			Fields: []casework.FieldError{{Field: "purpose", Message: "must be one of casework, administration, rights-request, review"}}}
+	}
+	return p, nil
+}
+
+func (s *Server) apiGetClient(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	p, err := apiPurpose(r, v)
+	if err != nil {
+		return err
 	}
 	c, err := s.app.Casework.Client(r.Context(), v.User.Actor(), r.PathValue("id"), p)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiClient{
-		ID: c.ID, Service: c.ServiceID, GivenName: c.GivenName, FamilyName: c.FamilyName,
-		DateOfBirth: c.DateOfBirth.Format(casework.DateLayout), Version: c.Version,
-	})
+	writeJSON(w, http.StatusOK, toAPIClient(c))
+	return nil
+}
+
+// apiClientPatch changes some parts of a record. version is the version
+// the change was made from. The names part (given_name, family_name,
+// date_of_birth, preferred_name, previous_names) is replaced whole when
+// any of its fields is sent; each other part is replaced whole when sent,
+// and left as it is when not.
+type apiClientPatch struct {
+	Version       *int64    `json:"version"`
+	GivenName     *string   `json:"given_name"`
+	FamilyName    *string   `json:"family_name"`
+	DateOfBirth   *string   `json:"date_of_birth"`
+	PreferredName *string   `json:"preferred_name"`
+	PreviousNames *[]string `json:"previous_names"`
+	casework.RecordParts
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func (s *Server) apiUpdateClient(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	var in apiClientPatch
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Version == nil {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "The request has invalid fields.",
+			Fields: []casework.FieldError{{Field: "version", Message: "is required: send the version you read"}}}
+	}
+	id, actor := r.PathValue("id"), v.User.Actor()
+	var err error
+	if in.GivenName != nil || in.FamilyName != nil || in.DateOfBirth != nil || in.PreferredName != nil || in.PreviousNames != nil {
+		err = s.app.Casework.UpdateClient(r.Context(), actor, id, *in.Version, casework.ClientInput{
+			GivenName: deref(in.GivenName), FamilyName: deref(in.FamilyName), DateOfBirth: deref(in.DateOfBirth),
+			PreferredName: deref(in.PreferredName), PreviousNames: deref(in.PreviousNames), RecordParts: in.RecordParts,
+		})
+	} else {
+		err = s.app.Casework.UpdateRecord(r.Context(), actor, id, *in.Version, in.RecordParts)
+	}
+	if err != nil {
+		return err
+	}
+	p := access.Casework
+	if v.User.Role == access.AdminStaff {
+		p = access.Administration
+	}
+	c, err := s.app.Casework.Client(r.Context(), actor, id, p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAPIClient(c))
+	return nil
+}
+
+// apiList is one of the organisation's lists.
+type apiList struct {
+	Name  casework.ListName   `json:"name"`
+	Title string              `json:"title"`
+	Items []casework.ListItem `json:"items"`
+}
+
+func (s *Server) apiLists(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	out := []apiList{}
+	for _, l := range casework.ListNames {
+		items, err := s.app.Casework.List(r.Context(), l)
+		if err != nil {
+			return err
+		}
+		if items == nil {
+			items = []casework.ListItem{}
+		}
+		out = append(out, apiList{Name: l, Title: l.Title(), Items: items})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"lists": out})
 	return nil
 }
 

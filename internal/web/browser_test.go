@@ -26,6 +26,10 @@ var axeSource string
 
 type css = chromedp.CSS
 
+// signedInMarker is on every page of a signed-in user and on no page
+// before the second factor: the header's sign-out button.
+const signedInMarker = "header form[action='/sign-out'] button"
+
 // withTimeout runs steps with a deadline derived from the browser context,
 // so a hung page fails the test instead of hanging it.
 func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {

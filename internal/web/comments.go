@@ -1,0 +1,468 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caseward/caseward/internal/access"
+	"github.com/caseward/caseward/internal/casework"
+)
+
+// Client comments, suggestions, concerns and complaints (P07): recorded,
+// owned, tracked to an answer; listed per client and, for managers, across
+// their services with the overdue first.
+
+// commentRow is a comment as the lists show it.
+type commentRow struct {
+	ID, ClientID, Client, Reference string
+	Kind, Received, Owner, Due      string
+	Status, StatusClass             string
+	Overdue, CanOpen                bool
+}
+
+func commentStatusClass(c casework.Comment, overdue bool) string {
+	switch {
+	case overdue:
+		return "govuk-tag--red"
+	case c.Status == casework.CommentOpen:
+		return "govuk-tag--blue"
+	case c.Status == casework.CommentAnswered:
+		return "govuk-tag--green"
+	}
+	return "govuk-tag--grey"
+}
+
+func (d apptDirectory) commentRow(c casework.Comment, today time.Time) commentRow {
+	overdue := c.Overdue(today)
+	status := c.StatusLabel()
+	if overdue {
+		status = "Overdue"
+	}
+	return commentRow{
+		ID: c.ID, ClientID: c.ClientID, Reference: casework.Reference(c.ClientID),
+		Kind: c.KindLabel(), Received: c.ReceivedOn.Format("2 January 2006"), Owner: d.name(c.OwnerID),
+		Due: c.DueOn.Format("2 January 2006"), Status: status, StatusClass: commentStatusClass(c, overdue), Overdue: overdue,
+	}
+}
+
+type commentsPage struct {
+	basePage
+	Header    casework.Header
+	ClientID  string
+	Q         string
+	Rows      []commentRow
+	CanRecord bool
+}
+
+func (s *Server) clientComments(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := r.PathValue("id")
+	p, ok := purpose(v, r)
+	if !ok {
+		return s.apptAskPurpose(w, v, id)
+	}
+	cc, err := s.app.Casework.ClientCommentList(r.Context(), v.User.Actor(), id, p)
+	if err != nil {
+		return err
+	}
+	d, err := s.apptDirectory(r.Context())
+	if err != nil {
+		return err
+	}
+	page := commentsPage{basePage: s.base(v), Header: cc.Header, ClientID: id, Q: apptQuery(v, p), CanRecord: cc.CanRecord}
+	for _, c := range cc.Comments {
+		page.Rows = append(page.Rows, d.commentRow(c, cc.Today))
+	}
+	page.Message = apptDone(r.URL.Query().Get("done"))
+	return s.render(w, http.StatusOK, "comments", page)
+}
+
+// commentForm is the form recording a comment, kept whole with errors.
+type commentForm struct {
+	basePage
+	Header                          casework.Header
+	ClientID                        string
+	Services, Owners, Kinds, Ways   []apptOption
+	Service, Kind, What, How, Owner string
+	RecvDay, RecvMonth, RecvYear    string
+	DueDay, DueMonth, DueYear       string
+	Err                             map[string]string
+}
+
+var commentFields = map[string]string{
+	"service": "service", "kind": "kind", "what": "what", "received_on": "received-day",
+	"how_received": "how", "owner": "owner", "due_on": "due-day",
+}
+
+func (f *commentForm) fill(bo casework.BookingOptions, d apptDirectory) {
+	f.Header = bo.Header
+	var ids []string
+	for _, l := range bo.Services {
+		ids = append(ids, l.ServiceID)
+		f.Services = append(f.Services, apptOption{l.ServiceID, d.services[l.ServiceID]})
+	}
+	f.Owners = d.workers(ids)
+	f.Kinds = apptCodes(casework.CommentKinds)
+	f.Ways = apptCodes(casework.CommentChannels)
+}
+
+func (s *Server) newCommentForm(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := r.PathValue("id")
+	bo, d, err := s.bookingOptions(r, v, id)
+	if err != nil {
+		return err
+	}
+	today := s.now().In(casework.LocalZone())
+	f := commentForm{basePage: s.base(v), ClientID: id,
+		RecvDay: strconv.Itoa(today.Day()), RecvMonth: strconv.Itoa(int(today.Month())), RecvYear: strconv.Itoa(today.Year())}
+	f.fill(bo, d)
+	if len(bo.Services) == 1 {
+		f.Service = bo.Services[0].ServiceID
+	}
+	if v.User.Role == access.Caseworker || v.User.Role == access.Manager {
+		f.Owner = v.User.ID
+	}
+	return s.render(w, http.StatusOK, "comments_new", f)
+}
+
+func (s *Server) recordComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := r.PathValue("id")
+	f := commentForm{basePage: s.base(v), ClientID: id,
+		Service: r.PostFormValue("service"), Kind: r.PostFormValue("kind"), What: r.PostFormValue("what"),
+		How: r.PostFormValue("how_received"), Owner: r.PostFormValue("owner"),
+		RecvDay: strings.TrimSpace(r.PostFormValue("received_day")), RecvMonth: strings.TrimSpace(r.PostFormValue("received_month")), RecvYear: strings.TrimSpace(r.PostFormValue("received_year")),
+		DueDay: strings.TrimSpace(r.PostFormValue("due_day")), DueMonth: strings.TrimSpace(r.PostFormValue("due_month")), DueYear: strings.TrimSpace(r.PostFormValue("due_year")),
+	}
+	in := casework.CommentInput{Service: f.Service, Kind: f.Kind, What: f.What, HowReceived: f.How, Owner: f.Owner,
+		ReceivedOn: joinDate(f.RecvDay, f.RecvMonth, f.RecvYear), DueOn: joinDate(f.DueDay, f.DueMonth, f.DueYear)}
+	cid, err := s.app.Casework.RecordComment(r.Context(), v.User.Actor(), id, in)
+	var ve *casework.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		bo, d, err := s.bookingOptions(r, v, id)
+		if err != nil {
+			return err
+		}
+		f.fill(bo, d)
+		f.Err = apptErrors(ve, commentFields, &f.basePage)
+		return s.render(w, http.StatusBadRequest, "comments_new", f)
+	case err != nil:
+		return err
+	}
+	http.Redirect(w, r, "/clients/"+id+"/comments/"+cid+"?done=recorded", http.StatusSeeOther)
+	return nil
+}
+
+// commentPage is one comment with the forms that track it to an answer.
+type commentPage struct {
+	basePage
+	Header                  casework.Header
+	ClientID                string
+	Q                       string
+	C                       casework.Comment
+	Row                     commentRow
+	Service                 string
+	RecordedBy, AnsweredBy  string
+	WhatLines, AnswerLines  []string
+	CanChange               bool
+	Version                 int64
+	Owners                  []apptOption
+	Answer, Owner           string
+	AnsDay, AnsMonth, AnsYr string
+	Err                     map[string]string
+}
+
+var commentPageFields = map[string]string{"answer": "answer", "answered_on": "answered-day", "owner": "owner", "status": ""}
+
+func (s *Server) commentPage(r *http.Request, v *viewer, clientID, commentID string, p access.Purpose) (commentPage, error) {
+	cv, err := s.app.Casework.ClientComment(r.Context(), v.User.Actor(), clientID, commentID, p)
+	if err != nil {
+		return commentPage{}, err
+	}
+	d, err := s.apptDirectory(r.Context())
+	if err != nil {
+		return commentPage{}, err
+	}
+	c := cv.Comment
+	page := commentPage{basePage: s.base(v), Header: cv.Header, ClientID: clientID, Q: apptQuery(v, p), C: c,
+		Row: d.commentRow(c, cv.Today), Service: d.services[c.ServiceID], RecordedBy: d.name(c.RecordedBy), AnsweredBy: d.name(c.AnsweredBy),
+		CanChange: v.User.Role != access.DPO && c.Status != casework.CommentClosed, Version: c.Version,
+		Owners: d.workers([]string{c.ServiceID}), Answer: c.Answer, Owner: c.OwnerID,
+		WhatLines: apptLines(c.What), AnswerLines: apptLines(c.Answer)}
+	return page, nil
+}
+
+func (s *Server) viewComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	id := r.PathValue("id")
+	p, ok := purpose(v, r)
+	if !ok {
+		return s.apptAskPurpose(w, v, id)
+	}
+	page, err := s.commentPage(r, v, id, r.PathValue("cid"), p)
+	if err != nil {
+		return err
+	}
+	page.Message = apptDone(r.URL.Query().Get("done"))
+	return s.render(w, http.StatusOK, "comments_view", page)
+}
+
+// changeComment runs one of the comment's forms, as changeAppointment does.
+func (s *Server) changeComment(w http.ResponseWriter, r *http.Request, v *viewer, done string,
+	keep func(p *commentPage), change func(version int64) error) error {
+	id, cid := r.PathValue("id"), r.PathValue("cid")
+	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if version <= 0 {
+		version = -1
+	}
+	err := change(version)
+	var ve *casework.ValidationError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/clients/"+id+"/comments/"+cid+"?done="+done, http.StatusSeeOther)
+		return nil
+	case errors.As(err, &ve), errors.Is(err, casework.ErrConflict):
+		p, _ := purpose(v, r)
+		page, perr := s.commentPage(r, v, id, cid, p)
+		if perr != nil {
+			return perr
+		}
+		keep(&page)
+		status := http.StatusConflict
+		if ve != nil {
+			status = http.StatusBadRequest
+			page.Err = apptErrors(ve, commentPageFields, &page.basePage)
+		} else {
+			page.Errors = []errorItem{{"", "Someone else changed this comment while you were working on it. Check it below, then try again"}}
+		}
+		return s.render(w, status, "comments_view", page)
+	}
+	return err
+}
+
+func (s *Server) answerComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	day, month, year := strings.TrimSpace(r.PostFormValue("answered_day")), strings.TrimSpace(r.PostFormValue("answered_month")), strings.TrimSpace(r.PostFormValue("answered_year"))
+	in := casework.CommentAnswerInput{Answer: r.PostFormValue("answer"), AnsweredOn: joinDate(day, month, year)}
+	return s.changeComment(w, r, v, "answered",
+		func(p *commentPage) { p.Answer, p.AnsDay, p.AnsMonth, p.AnsYr = in.Answer, day, month, year },
+		func(version int64) error {
+			in.Version = version
+			return s.app.Casework.AnswerComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
+		})
+}
+
+func (s *Server) closeComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.changeComment(w, r, v, "closed", func(*commentPage) {},
+		func(version int64) error {
+			return s.app.Casework.CloseComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), version)
+		})
+}
+
+func (s *Server) setCommentOwner(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	in := casework.CommentOwnerInput{Owner: r.PostFormValue("owner")}
+	return s.changeComment(w, r, v, "owner",
+		func(p *commentPage) { p.Owner = in.Owner },
+		func(version int64) error {
+			in.Version = version
+			return s.app.Casework.SetCommentOwner(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
+		})
+}
+
+// trackPage is the list a manager tracks: comments across their services.
+type trackPage struct {
+	basePage
+	Closed     bool
+	Manager    bool
+	Rows       []commentRow
+	Overdue    int
+	Page       int
+	Prev, Next string
+}
+
+const commentsPerPage = 100
+
+func (s *Server) trackComments(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	p, ok := purpose(v, r)
+	if !ok || v.User.Role == access.DPO {
+		return casework.ErrNotFound
+	}
+	q := r.URL.Query()
+	closed := q.Get("show") == "closed"
+	n, _ := strconv.Atoi(q.Get("page"))
+	n = max(n, 1)
+	list, more, err := s.app.Casework.TrackComments(r.Context(), v.User.Actor(),
+		casework.CommentFilter{Closed: closed, Limit: commentsPerPage, Offset: (n - 1) * commentsPerPage}, p)
+	if err != nil {
+		return err
+	}
+	d, err := s.apptDirectory(r.Context())
+	if err != nil {
+		return err
+	}
+	today := s.now().In(casework.LocalZone())
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	page := trackPage{basePage: s.base(v), Closed: closed, Manager: v.User.Role == access.Manager, Page: n}
+	for _, tc := range list {
+		row := d.commentRow(tc.Comment, today)
+		row.Client, row.CanOpen = tc.DisplayName, tc.CanOpen
+		page.Rows = append(page.Rows, row)
+		if row.Overdue {
+			page.Overdue++
+		}
+	}
+	base := "/comments?"
+	if closed {
+		base += "show=closed&"
+	}
+	if n > 1 {
+		page.Prev = base + "page=" + strconv.Itoa(n-1)
+	}
+	if more {
+		page.Next = base + "page=" + strconv.Itoa(n+1)
+	}
+	return s.render(w, http.StatusOK, "comments_track", page)
+}
+
+// The JSON API mirrors the pages.
+
+// apiComment is a comment as the API shows it.
+type apiComment struct {
+	ID          string `json:"id"`
+	Client      string `json:"client"`
+	DisplayName string `json:"display_name,omitempty"`
+	Service     string `json:"service"`
+	Kind        string `json:"kind"`
+	What        string `json:"what,omitempty"`
+	ReceivedOn  string `json:"received_on"`
+	HowReceived string `json:"how_received"`
+	Owner       string `json:"owner"`
+	Status      string `json:"status"`
+	DueOn       string `json:"due_on"`
+	Overdue     bool   `json:"overdue"`
+	Answer      string `json:"answer,omitempty"`
+	AnsweredOn  string `json:"answered_on,omitempty"`
+	ClosedOn    string `json:"closed_on,omitempty"`
+	Version     int64  `json:"version"`
+}
+
+func toAPIComment(c casework.Comment, today time.Time) apiComment {
+	day := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.Format(casework.DateLayout)
+	}
+	return apiComment{
+		ID: c.ID, Client: c.ClientID, Service: c.ServiceID, Kind: c.Kind, What: c.What, ReceivedOn: day(c.ReceivedOn),
+		HowReceived: c.HowReceived, Owner: c.OwnerID, Status: c.Status, DueOn: day(c.DueOn), Overdue: c.Overdue(today),
+		Answer: c.Answer, AnsweredOn: day(c.AnsweredOn), ClosedOn: day(c.ClosedOn), Version: c.Version,
+	}
+}
+
+func (s *Server) apiClientComments(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	p, err := apptAPIPurpose(v, r)
+	if err != nil {
+		return err
+	}
+	cc, err := s.app.Casework.ClientCommentList(r.Context(), v.User.Actor(), r.PathValue("id"), p)
+	if err != nil {
+		return err
+	}
+	list := []apiComment{}
+	for _, c := range cc.Comments {
+		list = append(list, toAPIComment(c, cc.Today))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"comments": list})
+	return nil
+}
+
+func (s *Server) apiRecordComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	var in casework.CommentInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	cid, err := s.app.Casework.RecordComment(r.Context(), v.User.Actor(), id, in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/clients/"+id+"/comments/"+cid)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": cid})
+	return nil
+}
+
+func (s *Server) apiGetComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	p, err := apptAPIPurpose(v, r)
+	if err != nil {
+		return err
+	}
+	cv, err := s.app.Casework.ClientComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toAPIComment(cv.Comment, cv.Today))
+	return nil
+}
+
+// apiChangeComment decodes in, runs change and answers with the comment as
+// it now is.
+func apiChangeComment[T any](s *Server, change func(r *http.Request, v *viewer, in T) error) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		var in T
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		if err := change(r, v, in); err != nil {
+			return err
+		}
+		return s.apiGetComment(w, r, v)
+	}
+}
+
+type apiCloseInput struct {
+	Version int64 `json:"version"`
+}
+
+func (s *Server) apiTrackComments(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	p, err := apptAPIPurpose(v, r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	n, _ := strconv.Atoi(q.Get("page"))
+	n = max(n, 1)
+	list, more, err := s.app.Casework.TrackComments(r.Context(), v.User.Actor(),
+		casework.CommentFilter{Closed: q.Get("show") == "closed", Limit: commentsPerPage, Offset: (n - 1) * commentsPerPage}, p)
+	if err != nil {
+		return err
+	}
+	today := s.now().In(casework.LocalZone())
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
+	out := []apiComment{}
+	for _, tc := range list {
+		c := toAPIComment(tc.Comment, today)
+		c.DisplayName = tc.DisplayName
+		out = append(out, c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"comments": out, "more": more})
+	return nil
+}
+
+func (s *Server) apiAnswerComment() apiHandler {
+	return apiChangeComment(s, func(r *http.Request, v *viewer, in casework.CommentAnswerInput) error {
+		return s.app.Casework.AnswerComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
+	})
+}
+
+func (s *Server) apiCloseComment() apiHandler {
+	return apiChangeComment(s, func(r *http.Request, v *viewer, in apiCloseInput) error {
+		return s.app.Casework.CloseComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in.Version)
+	})
+}
+
+func (s *Server) apiSetCommentOwner() apiHandler {
+	return apiChangeComment(s, func(r *http.Request, v *viewer, in casework.CommentOwnerInput) error {
+		return s.app.Casework.SetCommentOwner(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
+	})
+}
