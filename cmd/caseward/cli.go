@@ -57,6 +57,7 @@ func commands() []command {
 		tokenCreateCommand(),
 		auditVerifyCommand(),
 		keysRotateCommand(),
+		demoCommand(),
 		versionCommand(),
 	}
 }

@@ -252,6 +252,7 @@ var commandFlags = map[string][]string{
 	"audit verify": {"data", "database", "root-key-file"},
 	"keys rotate":  {"data", "database", "root-key-file"},
 	"version":      {},
+	"demo":         {"data", "database", "root-key-file", "clients", "notes-per-client", "services", "workers", "parallel", "seed"},
 }
 
 func TestHelp(t *testing.T) {

@@ -59,12 +59,29 @@ func (db *DB) Migrate(ctx context.Context, component string, files fs.FS) error 
 			PRIMARY KEY (component, version))`); err != nil {
 			return fmt.Errorf("migrate %s: %w", component, err)
 		}
-		var current int
-		if err := tx.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?", component).Scan(&current); err != nil {
-			return fmt.Errorf("migrate %s: read version: %w", component, err)
+		// Apply every migration not yet recorded, not only those above the
+		// highest: a migration merged late with a lower number still runs.
+		applied := map[int]bool{}
+		rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations WHERE component = ?", component)
+		if err != nil {
+			return fmt.Errorf("migrate %s: read versions: %w", component, err)
+		}
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return fmt.Errorf("migrate %s: read versions: %w", component, err)
+			}
+			applied[v] = true
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("migrate %s: read versions: %w", component, err)
 		}
 		for _, m := range ms {
-			if m.version <= current {
+			if applied[m.version] {
 				continue
 			}
 			body := m.sql

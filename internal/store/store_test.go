@@ -94,3 +94,30 @@ func TestNewID(t *testing.T) {
 		}
 	}
 }
+
+// A migration merged after a higher-numbered one has run still runs.
+func TestMigrateLateLowerNumber(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, loc store.Location) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, loc, "data")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		first := fstest.MapFS{
+			"0001_a.sql": {Data: []byte(`CREATE TABLE a (id TEXT PRIMARY KEY);`)},
+			"0003_c.sql": {Data: []byte(`CREATE TABLE c (id TEXT PRIMARY KEY);`)},
+		}
+		if err := db.Migrate(ctx, "late", first); err != nil {
+			t.Fatal(err)
+		}
+		first["0002_b.sql"] = &fstest.MapFile{Data: []byte(`CREATE TABLE b (id TEXT PRIMARY KEY);`)}
+		if err := db.Migrate(ctx, "late", first); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.QueryRow(ctx, "SELECT COUNT(*) FROM b").Scan(&n); err != nil {
+			t.Fatalf("the late migration did not run: %v", err)
+		}
+	})
+}
