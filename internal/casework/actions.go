@@ -210,15 +210,15 @@ func sealActions(h *gate.Handle, acts []validAction) ([]sealedAction, error) {
 	return out, nil
 }
 
-func insertActions(ctx context.Context, tx *store.Tx, noteID, clientID, authorID string, version int64, acts []sealedAction) error {
+func insertActions(ctx context.Context, tx *store.Tx, noteID, clientID, serviceID, authorID string, version int64, acts []sealedAction) error {
 	for _, s := range acts {
 		owner := authorID
 		if s.a.by == ActionByWorker {
 			owner = s.a.worker
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO note_actions (id, note_id, client_id, added_version, what, assignee, worker_id, other_name, owner_id, due_on)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			s.id, noteID, clientID, version, s.what, string(s.a.by), s.a.worker, s.other, owner, s.a.due); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO note_actions (id, note_id, client_id, service_id, added_version, what, assignee, worker_id, other_name, owner_id, due_on)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.id, noteID, clientID, serviceID, version, s.what, string(s.a.by), s.a.worker, s.other, owner, s.a.due); err != nil {
 			return err
 		}
 	}
@@ -332,8 +332,10 @@ const overdueLimit = 500
 
 // OverdueNotes lists, oldest first, the contacts without a note that are
 // overdue (P02) in actor's caseload: for a caseworker, the contacts they
-// had; for a service manager, the contacts of their services' clients.
-// Nothing is decrypted and nothing opened: it reads ids and dates only.
+// had; for a service manager, the contacts of their services' cases (and,
+// for contacts outside any case, of the 1,000 clients most recently
+// linked to their services). At most 500. Nothing is decrypted and nothing
+// opened: it reads ids and dates only.
 func (cw *Casework) OverdueNotes(ctx context.Context, actor access.Actor) ([]OverdueEntry, error) {
 	cutoff := noteOverdueBefore(cw.now()).UnixMicro()
 	scan := func(q string, args ...any) ([]OverdueEntry, error) {
@@ -359,10 +361,24 @@ func (cw *Casework) OverdueNotes(ctx context.Context, actor access.Actor) ([]Ove
 		return scan(`SELECT client_id, id, contact_at FROM note_contacts
 			WHERE worker_id = ? AND note_id = '' AND contact_at < ? ORDER BY contact_at, id LIMIT ?`, actor.UserID, cutoff, overdueLimit)
 	case access.Manager:
-		var out []OverdueEntry
-		err := cw.caseloadChunks(ctx, actor, func(marks string, ids []any) error {
+		if len(actor.Services) == 0 {
+			return nil, nil
+		}
+		svcs := make([]any, 0, len(actor.Services)+2)
+		for _, id := range actor.Services {
+			svcs = append(svcs, id)
+		}
+		out, err := scan(`SELECT client_id, id, contact_at FROM note_contacts
+			WHERE service_id IN (`+strings.Repeat(",?", len(svcs))[1:]+`) AND note_id = '' AND contact_at < ? ORDER BY contact_at, id LIMIT ?`,
+			append(svcs, cutoff, overdueLimit)...)
+		if err != nil {
+			return nil, err
+		}
+		// Contacts outside any case: those of the clients in the manager's
+		// reach.
+		err = cw.caseloadChunks(ctx, actor, func(marks string, ids []any) error {
 			got, err := scan(`SELECT client_id, id, contact_at FROM note_contacts
-				WHERE client_id IN (`+marks+`) AND note_id = '' AND contact_at < ? ORDER BY contact_at, id LIMIT ?`, append(ids, cutoff, overdueLimit)...)
+				WHERE client_id IN (`+marks+`) AND note_id = '' AND contact_at < ? AND service_id = '' ORDER BY contact_at, id LIMIT ?`, append(ids, cutoff, overdueLimit)...)
 			out = append(out, got...)
 			return err
 		})
@@ -373,8 +389,8 @@ func (cw *Casework) OverdueNotes(ctx context.Context, actor access.Actor) ([]Ove
 
 // OverdueActions lists, oldest first, the agreed actions past their day
 // and neither done nor withdrawn in actor's caseload: for a caseworker,
-// those they follow up; for a service manager, those of their services'
-// clients. Ids and dates only.
+// those they follow up; for a service manager, those agreed in notes of
+// their services. At most 500; ids and dates only.
 func (cw *Casework) OverdueActions(ctx context.Context, actor access.Actor) ([]OverdueEntry, error) {
 	today := ukToday(cw.now())
 	scan := func(q string, args ...any) ([]OverdueEntry, error) {
@@ -400,14 +416,16 @@ func (cw *Casework) OverdueActions(ctx context.Context, actor access.Actor) ([]O
 		return scan(`SELECT client_id, id, due_on FROM note_actions
 			WHERE owner_id = ? AND open = 1 AND due_on < ? ORDER BY due_on, id LIMIT ?`, actor.UserID, today, overdueLimit)
 	case access.Manager:
-		var out []OverdueEntry
-		err := cw.caseloadChunks(ctx, actor, func(marks string, ids []any) error {
-			got, err := scan(`SELECT client_id, id, due_on FROM note_actions
-				WHERE client_id IN (`+marks+`) AND open = 1 AND due_on < ? ORDER BY due_on, id LIMIT ?`, append(ids, today, overdueLimit)...)
-			out = append(out, got...)
-			return err
-		})
-		return sortOverdue(out), err
+		if len(actor.Services) == 0 {
+			return nil, nil
+		}
+		svcs := make([]any, 0, len(actor.Services)+2)
+		for _, id := range actor.Services {
+			svcs = append(svcs, id)
+		}
+		return scan(`SELECT client_id, id, due_on FROM note_actions
+			WHERE service_id IN (`+strings.Repeat(",?", len(svcs))[1:]+`) AND open = 1 AND due_on < ? ORDER BY due_on, id LIMIT ?`,
+			append(svcs, today, overdueLimit)...)
 	}
 	return nil, nil
 }

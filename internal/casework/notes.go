@@ -312,7 +312,7 @@ type NoteView struct {
 	CanWrite bool
 }
 
-// notesTable and friends are the logical names ciphertexts are bound to.
+// The logical tables note ciphertexts are bound to (letters: lettersTable).
 const (
 	noteVersionsTable = "note_versions"
 	noteActionsTable  = "note_actions"
@@ -792,7 +792,7 @@ func (cw *Casework) AddNote(ctx context.Context, actor access.Actor, clientID st
 			versionID, noteID, clientID, string(t.kind), string(t.method), at, body, actor.UserID, stamp); err != nil {
 			return err
 		}
-		if err := insertActions(ctx, tx, noteID, clientID, actor.UserID, 1, sealedActs); err != nil {
+		if err := insertActions(ctx, tx, noteID, clientID, serviceID, actor.UserID, 1, sealedActs); err != nil {
 			return err
 		}
 		return cw.answerContact(ctx, tx, clientID, noteID, contact, t.at)
@@ -930,7 +930,7 @@ func (cw *Casework) CorrectNote(ctx context.Context, actor access.Actor, clientI
 				return err
 			}
 		}
-		return insertActions(ctx, tx, noteID, clientID, n.AuthorID, version, sealedActs)
+		return insertActions(ctx, tx, noteID, clientID, n.ServiceID, n.AuthorID, version, sealedActs)
 	})
 }
 
@@ -943,9 +943,17 @@ func (cw *Casework) ExpectNote(ctx context.Context, tx *store.Tx, clientID, case
 	if !store.ValidID(clientID) || workerID == "" {
 		return fmt.Errorf("expect note: a client and a worker are needed")
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO note_contacts (id, client_id, case_id, worker_id, contact_at, note_id, created_at)
-		VALUES (?, ?, ?, ?, ?, '', ?) ON CONFLICT (client_id, worker_id, contact_at) DO NOTHING`,
-		store.NewID(), clientID, caseID, workerID, contactAt.UTC().UnixMicro(), cw.now().UTC().UnixMicro())
+	// The case's service, so that the service's managers see the contact.
+	var serviceID string
+	if store.ValidID(caseID) {
+		err := store.NotFound(tx.QueryRow(ctx, "SELECT service_id FROM cases WHERE id = ? AND client_id = ?", caseID, clientID).Scan(&serviceID))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("expect note: %w", err)
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO note_contacts (id, client_id, case_id, service_id, worker_id, contact_at, note_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT (client_id, worker_id, contact_at) DO NOTHING`,
+		store.NewID(), clientID, caseID, serviceID, workerID, contactAt.UTC().UnixMicro(), cw.now().UTC().UnixMicro())
 	if err != nil {
 		return fmt.Errorf("expect note: %w", err)
 	}

@@ -94,17 +94,29 @@ func TestP02ContactWithoutNoteIsOverdue(t *testing.T) {
 	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
 		ctx := t.Context()
 		w := newNoteWorld(t, env, false)
-		// Wednesday 25 November 2026, 09:30: a session at 09:00.
+		// Wednesday 25 November 2026, 09:30: a session at 09:00, in the
+		// client's case; and a phone call at 09:10, in no case.
+		cases, err := env.Casework.Cases(ctx, w.author.Actor(), w.clientID, access.Casework)
+		if err != nil || len(cases.Cases) != 1 {
+			t.Fatalf("cases %+v, %v", cases.Cases, err)
+		}
 		contact := env.Clock.Now().Add(-30 * time.Minute)
-		expect(t, env, w.clientID, contact, w.author.ID)
-		expect(t, env, w.clientID, contact, w.author.ID) // twice is once
+		for range 2 { // twice is once
+			if err := env.DB.Tx(ctx, func(tx *store.Tx) error {
+				return env.Casework.ExpectNote(ctx, tx, w.clientID, cases.Cases[0].ID, contact, w.author.ID)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		call := contact.Add(10 * time.Minute)
+		expect(t, env, w.clientID, call, w.author.ID)
 
 		view, err := env.Casework.Notes(ctx, w.author.Actor(), w.clientID, access.Casework, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(view.Awaiting) != 1 || view.Awaiting[0].Overdue {
-			t.Fatalf("awaiting %+v, want one contact, not yet overdue", view.Awaiting)
+		if len(view.Awaiting) != 2 || view.Awaiting[0].Overdue || view.Awaiting[0].CaseID != cases.Cases[0].ID {
+			t.Fatalf("awaiting %+v, want two contacts, the case's first, not yet overdue", view.Awaiting)
 		}
 		// Friday evening is still within two working days.
 		env.Clock.Advance(2*24*time.Hour + 10*time.Hour)
@@ -115,8 +127,8 @@ func TestP02ContactWithoutNoteIsOverdue(t *testing.T) {
 		// colleague or admin staff.
 		env.Clock.Advance(3 * 24 * time.Hour)
 		for _, p := range []apptest.Person{w.author, w.manager} {
-			if got := overdueIDs(t, env.Casework.OverdueNotes, p); len(got) != 1 || got[0] != w.clientID {
-				t.Fatalf("%s: overdue notes %v, want the client", p.Role, got)
+			if got := overdueIDs(t, env.Casework.OverdueNotes, p); len(got) != 2 || got[0] != w.clientID || got[1] != w.clientID {
+				t.Fatalf("%s: overdue notes %v, want the client's two contacts", p.Role, got)
 			}
 		}
 		for _, p := range []apptest.Person{w.colleague, w.adminSt} {
@@ -128,14 +140,21 @@ func TestP02ContactWithoutNoteIsOverdue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(view.Awaiting) != 1 || !view.Awaiting[0].Overdue {
-			t.Fatalf("awaiting %+v, want one overdue contact", view.Awaiting)
+		if len(view.Awaiting) != 2 || !view.Awaiting[0].Overdue || !view.Awaiting[1].Overdue {
+			t.Fatalf("awaiting %+v, want two overdue contacts", view.Awaiting)
 		}
 
-		// The note, written late for that contact, answers it.
+		// The notes, written late for those contacts, answer them: one
+		// naming its contact (and taking its case), one by its time.
 		in := w.note(casework.SessionalNote, "Talked about sleep and the move")
 		in.Contact = view.Awaiting[0].ID
 		in.ContactAt = casework.UKTime(contact).Format(casework.NoteTimeLayout)
+		first := w.add(t, w.author, in)
+		if n, err := env.Casework.Note(ctx, w.author.Actor(), w.clientID, first, access.Casework); err != nil || n.Note.CaseID != cases.Cases[0].ID {
+			t.Fatalf("the note for the contact is in case %q (%v), want the contact's", n.Note.CaseID, err)
+		}
+		in = w.note(casework.ContactNote, "Phone call about the GP letter")
+		in.ContactAt = casework.UKTime(call.Add(5 * time.Minute)).Format(casework.NoteTimeLayout)
 		w.add(t, w.author, in)
 		for _, p := range []apptest.Person{w.author, w.manager} {
 			if got := overdueIDs(t, env.Casework.OverdueNotes, p); len(got) != 0 {

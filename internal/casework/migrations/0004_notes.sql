@@ -49,11 +49,13 @@ CREATE TABLE note_versions (
 -- ("note_actions", "other_name", id). A correction never rewrites an
 -- action: it withdraws it (withdrawn_version) and may add others.
 -- owner_id is who follows the action up: the worker doing it, or else the
--- note's author. open is 1 while it is neither done nor withdrawn.
+-- note's author; service_id is the note's service, for its managers. open
+-- is 1 while it is neither done nor withdrawn.
 CREATE TABLE note_actions (
     id                TEXT PRIMARY KEY,
     note_id           TEXT NOT NULL,
     client_id         TEXT NOT NULL,
+    service_id        TEXT NOT NULL,
     added_version     INTEGER NOT NULL,
     withdrawn_version INTEGER NOT NULL DEFAULT 0,
     what              BLOB NOT NULL,
@@ -69,14 +71,17 @@ CREATE TABLE note_actions (
 CREATE INDEX note_actions_note ON note_actions (note_id);
 CREATE INDEX note_actions_owner ON note_actions (owner_id, open, due_on);
 CREATE INDEX note_actions_client ON note_actions (client_id, open, due_on);
+CREATE INDEX note_actions_service ON note_actions (service_id, open, due_on);
 
 -- Contacts that call for a note (an appointment attended, recorded by the
 -- appointments code in its own transaction), until a note answers them.
--- note_id is '' while the note is awaited.
+-- note_id is '' while the note is awaited. service_id is the case's
+-- service, '' when the contact has no case.
 CREATE TABLE note_contacts (
     id         TEXT PRIMARY KEY,
     client_id  TEXT NOT NULL,
     case_id    TEXT NOT NULL DEFAULT '',
+    service_id TEXT NOT NULL DEFAULT '',
     worker_id  TEXT NOT NULL,
     contact_at BIGINT NOT NULL,
     note_id    TEXT NOT NULL DEFAULT '',
@@ -85,6 +90,7 @@ CREATE TABLE note_contacts (
 );
 CREATE INDEX note_contacts_worker ON note_contacts (worker_id, note_id, contact_at);
 CREATE INDEX note_contacts_client ON note_contacts (client_id, note_id, contact_at);
+CREATE INDEX note_contacts_service ON note_contacts (service_id, note_id, contact_at);
 
 -- Copies of the letters and e-mails sent to or about the client. Never
 -- changed once recorded: a copy is what was sent. recipient, address,
