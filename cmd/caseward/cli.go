@@ -58,6 +58,7 @@ func commands() []command {
 		auditVerifyCommand(),
 		keysRotateCommand(),
 		demoCommand(),
+		benchCommand(),
 		versionCommand(),
 	}
 }

@@ -252,6 +252,7 @@ var commandFlags = map[string][]string{
 	"audit verify": {"data", "database", "root-key-file"},
 	"keys rotate":  {"data", "database", "root-key-file"},
 	"version":      {},
+	"bench":        {"data", "database", "root-key-file", "runs", "clients", "seed"},
 	"demo":         {"data", "database", "root-key-file", "clients", "notes-per-client", "services", "workers", "parallel", "seed"},
 }
 
