@@ -197,27 +197,30 @@ func (cw *Casework) intakeMatches(ctx context.Context, given, family []string, d
 		familyBit
 		dobBit
 	)
-	bits := map[string]int{}
-	add := func(tag string, bit int) {
-		if tag != "" {
-			bits[tag] |= bit
-		}
-	}
+	// Each tag stands for the parts whose values made it (as in a search:
+	// tagger): when different values share a truncated index, one client
+	// carrying it must not seem to match both parts; a word in both names
+	// ("Abdi Abdi") stands for both.
+	t := tagger{cw: cw, tags: map[string]*tagUse{}}
 	for _, part := range []struct {
 		words []string
 		bit   int
 	}{{given, givenBit}, {family, familyBit}} {
 		for _, w := range part.words {
-			add(cw.searchTag(kindName, w), part.bit)
+			t.add(kindName, w, part.bit, levelExact)
 			if p := phonetic(w); len(p) >= minPhoneticLength {
-				add(cw.searchTag(kindPhonetic, p), part.bit)
+				t.add(kindPhonetic, p, part.bit, levelSounds)
 			}
 		}
 	}
-	add(cw.searchTag(kindDOB, dob), dobBit)
-	tags := make([]string, 0, len(bits))
-	for t := range bits {
-		tags = append(tags, t)
+	t.add(kindDOB, dob, dobBit, levelExact)
+	bits := map[string]int{}
+	tags := make([]string, 0, len(t.tags))
+	for tag, u := range t.tags {
+		for _, l := range u.lookups {
+			bits[tag] |= l.part // the parts here are bits
+		}
+		tags = append(tags, tag)
 	}
 	slices.Sort(tags)
 	found := map[string]int{}
@@ -255,7 +258,7 @@ func (cw *Casework) eachIndexRow(ctx context.Context, column string, values []st
 		args := paddedArgs(values[start:min(start+maxTagsPerQuery, len(values))], maxTagsPerQuery)
 		// The limit is a guard, and it steers PostgreSQL to a scan of the
 		// index alone (it holds both columns) rather than of the table.
-		args = append(args, maxIndexRows)
+		args = append(args, maxCandidates)
 		rows, err := cw.db.Query(ctx, "SELECT tag, client_id FROM client_search WHERE "+column+" IN ("+marks(len(args)-1)+") LIMIT ?", args...)
 		if err != nil {
 			return err

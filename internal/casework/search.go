@@ -35,15 +35,26 @@ import (
 //	dob:  the date of birth; yob: its year; "dob:-" when it is not known
 //	t6:   the last six digits of each phone number
 //
-// A search computes the same tags for what was typed, reads the clients
-// that carry them, keeps those the actor may see (gate.ReachFilter, which
-// opens nothing), ranks them by how well the tags matched, and only then
-// opens (gate.OpenClients: decided and audited) as many of the best as the
-// page needs, decrypts their names and checks each match exactly, because
-// a 16-bit index also matches values that were never typed. A tag match is
-// never worse than the exact check, so opening the candidates in the
-// order of their tag score, a whole score at a time, finds the page's
-// results in their final order while decrypting little more than the page.
+// A search computes the same tags for what was typed, each standing for
+// one word of the query (or its date of birth, or phone) at a level
+// (exact, beginning, sounds alike, a typo away). The database returns the
+// clients that carry a tag for every part of the query, each scored by
+// the sum of its parts' best levels (candidates). Best first, a chunk at
+// a time, the search keeps those the actor may see (gate.ReachFilter,
+// which opens nothing), and only then opens (gate.OpenClients: decided
+// and audited) as many as the page needs, decrypts their names and checks
+// each match exactly, because a 16-bit index also matches values that
+// were never typed. A tag match is never worse than the exact check, so
+// opening the candidates in the order of their tag score, a whole score
+// ("tier") at a time, finds the page's results in their final order
+// (score, family name, id) while decrypting little more than the page.
+// A tier of more than crowdedTier clients is taken in index order (score,
+// then id) instead, as many as the page needs, since ordering it by name
+// would mean opening it all; each page still shows its clients by name.
+//
+// The index is kept in step with the record inside the transactions that
+// change it (indexClient), and erased with the client (DeleteIndexes).
+// Its cost: about 31 rows a client, 4 to 5 kB on PostgreSQL.
 
 // Index kinds.
 const (
@@ -62,11 +73,12 @@ const (
 
 // How well a word of the query matched a word of a client's names.
 const (
-	levelNone = iota
-	levelTypo
-	levelSounds
-	levelPrefix
-	levelExact
+	levelNone   = iota
+	levelFilter = 0 // a date of birth or phone: it must match, and adds nothing to the score
+	levelTypo   = 1
+	levelSounds = 2
+	levelPrefix = 3
+	levelExact  = 4
 )
 
 const (
@@ -79,11 +91,11 @@ const (
 	SearchPageSize = 20
 	// MaxSearchOpened bounds how many candidates one search opens: a
 	// query that matches more asks for more of the name instead.
-	MaxSearchOpened = 200
+	MaxSearchOpened = 100
 	// MaxSearchWords bounds the words of a name searched for.
 	MaxSearchWords = 8
-	// maxIndexRows bounds the index rows one search reads.
-	maxIndexRows = 50000
+	// maxCandidates bounds the candidates one search takes from the index.
+	maxCandidates = 20000
 )
 
 // searchTag returns "kind:index" for value, or "" when value normalises
@@ -439,34 +451,22 @@ type lookup struct {
 }
 
 func (cw *Casework) lookups(p parsedQuery) (map[string][]lookup, int) {
-	out := map[string][]lookup{}
-	add := func(tag string, part, level int) {
-		if tag == "" {
-			return
-		}
-		for i, l := range out[tag] {
-			if l.part == part {
-				out[tag][i].level = max(l.level, level)
-				return
-			}
-		}
-		out[tag] = append(out[tag], lookup{part, level})
-	}
+	t := tagger{cw: cw, tags: map[string]*tagUse{}}
 	for i, w := range p.words {
 		if w.initial {
 			continue
 		}
 		r := []rune(w.word)
-		add(cw.searchTag(kindName, w.word), i, levelExact)
+		t.add(kindName, w.word, i, levelExact)
 		if len(r) >= minPrefix {
 			k := min(len(r), maxPrefix)
-			add(cw.searchTag(prefixKind(k), string(r[:k])), i, levelPrefix)
+			t.add(prefixKind(k), string(r[:k]), i, levelPrefix)
 		}
 		if len(w.phon) >= minPhoneticLength {
-			add(cw.searchTag(kindPhonetic, w.phon), i, levelSounds)
+			t.add(kindPhonetic, w.phon, i, levelSounds)
 		}
-		for _, t := range w.typos {
-			add(cw.searchTag(kindTypo, t), i, levelTypo)
+		for _, v := range w.typos {
+			t.add(kindTypo, v, i, levelTypo)
 		}
 	}
 	parts := len(p.words)
@@ -475,14 +475,58 @@ func (cw *Casework) lookups(p parsedQuery) (map[string][]lookup, int) {
 		if len(p.dob) == 4 {
 			kind = kindYear
 		}
-		add(cw.searchTag(kind, p.dob), parts, levelExact)
+		t.add(kind, p.dob, parts, levelFilter)
 		parts++
 	}
 	if p.phone != "" {
-		add(cw.searchTag(kindPhone, p.phone[len(p.phone)-phoneDigits:]), parts, levelExact)
+		t.add(kindPhone, p.phone[len(p.phone)-phoneDigits:], parts, levelFilter)
 		parts++
 	}
+	out := make(map[string][]lookup, len(t.tags))
+	for tag, u := range t.tags {
+		out[tag] = u.lookups
+	}
 	return out, parts
+}
+
+// tagger collects the tags of a query. A tag stands for the parts whose
+// values it was made from. Two different values may share a truncated
+// index: the tag then stands for the first value's parts only (or the
+// better-matching value's), or else one client carrying it would seem to
+// match parts they do not. Two parts with the same value (the phonetic
+// key of "Mohammed" and of "Muhammad") share the tag, as they should.
+type tagger struct {
+	cw   *Casework
+	tags map[string]*tagUse
+}
+
+type tagUse struct {
+	value   string // kind and value the tag was made from
+	best    int    // the best level of its lookups
+	lookups []lookup
+}
+
+func (t *tagger) add(kind, value string, part, level int) {
+	tag := t.cw.searchTag(kind, value)
+	if tag == "" {
+		return
+	}
+	key := kind + "\x00" + value
+	u := t.tags[tag]
+	switch {
+	case u == nil || u.value != key && level > u.best:
+		t.tags[tag] = &tagUse{value: key, best: level, lookups: []lookup{{part, level}}}
+	case u.value == key:
+		for i, l := range u.lookups {
+			if l.part == part {
+				u.lookups[i].level = max(l.level, level)
+				u.best = max(u.best, level)
+				return
+			}
+		}
+		u.lookups = append(u.lookups, lookup{part, level})
+		u.best = max(u.best, level)
+	}
 }
 
 // candidate is a client found by the index, before anything is decrypted.
@@ -491,78 +535,84 @@ type candidate struct {
 	score int
 }
 
-// candidates reads the clients carrying any of the tags and keeps those
-// whose tags match every part of the query (an initial matches at this
-// stage), scored by the sum of their words' best levels. truncated
-// reports that more rows matched than one search reads.
+// candidates finds the clients whose tags match every part of the query
+// (an initial matches at this stage), scored by the sum of their words'
+// best levels. The database does the counting, so only candidates travel
+// back. truncated reports that more clients matched than one search takes.
 func (cw *Casework) candidates(ctx context.Context, p parsedQuery) (cands []candidate, truncated bool, err error) {
 	lk, parts := cw.lookups(p)
+	need := 0 // the parts that have tags: every one must match
+	for i := range parts {
+		if i >= len(p.words) || !p.words[i].initial {
+			need++
+		}
+	}
 	tags := make([]string, 0, len(lk))
 	for t := range lk {
 		tags = append(tags, t)
 	}
 	slices.Sort(tags)
-	best := map[string][]int{}
-	n := 0
-	for start := 0; start < len(tags); start += maxTagsPerQuery {
-		chunk := tags[start:min(start+maxTagsPerQuery, len(tags))]
-		args := paddedArgs(chunk, maxTagsPerQuery)
-		args = append(args, maxIndexRows+1-n)
-		rows, err := cw.db.Query(ctx, "SELECT tag, client_id FROM client_search WHERE tag IN ("+marks(len(args)-1)+") LIMIT ?", args...)
-		if err != nil {
-			return nil, false, fmt.Errorf("search: %w", err)
-		}
-		for rows.Next() {
-			var tag, id string
-			if err := rows.Scan(&tag, &id); err != nil {
-				rows.Close()
-				return nil, false, fmt.Errorf("search: %w", err)
-			}
-			n++
-			b := best[id]
-			if b == nil {
-				b = make([]int, parts)
-				best[id] = b
-			}
-			for _, l := range lk[tag] {
-				b[l.part] = max(b[l.part], l.level)
-			}
-		}
-		if err := rows.Close(); err != nil {
-			return nil, false, err
-		}
-		if err := rows.Err(); err != nil {
-			return nil, false, fmt.Errorf("search: %w", err)
-		}
-		if n > maxIndexRows {
-			truncated = true
-			break
+	// One row per tag and part, padded to a few fixed lengths so that
+	// queries share prepared statements; the padding tag "" is carried by
+	// nobody.
+	rowsOf := 0
+	for _, t := range tags {
+		rowsOf += len(lk[t])
+	}
+	n := 16
+	for n < rowsOf {
+		n *= 2
+	}
+	args := make([]any, 0, 3*n+2)
+	for _, t := range tags {
+		for _, l := range lk[t] {
+			args = append(args, t, l.part, l.level)
 		}
 	}
-	for id, b := range best {
-		c := candidate{id: id}
-		ok := true
-		for i, level := range b {
-			if i < len(p.words) && p.words[i].initial {
-				continue
-			}
-			if level == levelNone {
-				ok = false
-				break
-			}
-			if i < len(p.words) {
-				c.score += level
-			}
+	for len(args) < 3*n {
+		args = append(args, "", -1, 0)
+	}
+	args = append(args, need, maxCandidates+1)
+	rows, err := cw.db.Query(ctx, candidatesSQL(n), args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("search: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.id, &c.score); err != nil {
+			return nil, false, fmt.Errorf("search: %w", err)
 		}
-		if ok {
-			cands = append(cands, c)
-		}
+		cands = append(cands, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("search: %w", err)
+	}
+	if len(cands) > maxCandidates {
+		cands, truncated = cands[:maxCandidates], true
 	}
 	return cands, truncated, nil
 }
 
-// maxTagsPerQuery is the length of the IN list of one index look-up:
-// every look-up is padded to it, so all share one prepared statement.
+// candidatesSQL is the look-up of n tags: each with the part of the query
+// it stands for and the level it matches at. Per client and part the best
+// level counts; a client is a candidate when every part matched, and its
+// score is the sum over the parts (dates of birth and phones count 0, as
+// they only filter). Names' parts are numbered first, then the date of
+// birth, then the phone.
+func candidatesSQL(n int) string {
+	return `WITH q (tag, part, level) AS (VALUES ` + strings.Repeat(", (?, CAST(? AS INTEGER), CAST(? AS INTEGER))", n)[2:] + `)
+		SELECT client_id, SUM(best) FROM (
+			SELECT s.client_id AS client_id, q.part AS part, MAX(q.level) AS best
+			FROM q JOIN client_search s ON s.tag = q.tag
+			GROUP BY s.client_id, q.part
+		) AS m
+		GROUP BY client_id HAVING COUNT(*) = ? LIMIT ?`
+}
+
+// maxTagsPerQuery is the length of the IN lists of the intake check's
+// look-ups: every look-up is padded to it, so all share one prepared
+// statement.
 const maxTagsPerQuery = 64
 
 // paddedArgs returns ss as query arguments, the last repeated up to n.
@@ -581,6 +631,11 @@ func paddedArgs(ss []string, n int) []any {
 // clients the page needs are opened (gate.OpenClients: each decided and
 // audited, all in one transaction) and decrypted. Clients the actor may
 // not see are never opened, counted or mentioned (P13, P23).
+//
+// A query so broad that more than MaxSearchOpened clients within reach
+// match as well as the page needs is answered from the best
+// MaxSearchOpened of them (by how well their index tags matched, then by
+// id) and marked Truncated.
 func (cw *Casework) Search(ctx context.Context, actor access.Actor, purpose access.Purpose, q SearchQuery) (SearchResults, error) {
 	p, err := q.parse(cw.now())
 	if err != nil {
@@ -592,75 +647,211 @@ func (cw *Casework) Search(ctx context.Context, actor access.Actor, purpose acce
 		return out, err
 	}
 	out.Truncated = truncated
-	ids := make([]string, len(cands))
-	scores := make(map[string]int, len(cands))
-	for i, c := range cands {
-		ids[i] = c.id
-		scores[c.id] = c.score
-	}
-	ids, err = cw.gate.ReachFilter(ctx, actor, ids, purpose, access.ViewContact)
-	if err != nil {
-		return out, err
-	}
-	cands = cands[:0]
-	for _, id := range ids {
-		cands = append(cands, candidate{id, scores[id]})
-	}
 	slices.SortFunc(cands, func(a, b candidate) int {
 		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.id, b.id))
 	})
+	// The candidates within reach, found lazily in the order above, a
+	// chunk at a time: a search whose best matches fill the page need not
+	// look at the rest.
+	reach := reachStream{cw: cw, ctx: ctx, actor: actor, purpose: purpose, cands: cands}
 
 	offset := (p.page - 1) * SearchPageSize
 	need := offset + SearchPageSize + 1 // one more, to know whether a next page exists
-	var found []SearchResult
-	opened := 0
-	final := 0 // how many of found are in their final order
-	for opened < len(cands) && final < need {
+	var found []SearchResult            // from whole tiers, sorted at the end
+	opened := 0                         // of reach.in
+	crowd := false                      // a crowded tier was reached
+	for {
+		if err := reach.fill(opened + 1); err != nil {
+			return out, err
+		}
+		if opened == len(reach.in) {
+			break // no candidate left
+		}
+		size, err := reach.tier(opened)
+		if err != nil {
+			return out, err
+		}
+		if size > crowdedTier {
+			crowd = true
+			break
+		}
+		if above(found, reach.in[opened].score) >= need {
+			break // the page is known: nothing unopened can come before it
+		}
 		if opened >= MaxSearchOpened {
 			out.Truncated = true
 			break
 		}
-		// Open whole tiers of equal score, enough to fill what is missing.
-		end := opened
-		for end < len(cands) && end < MaxSearchOpened &&
-			(end-opened < need-final || cands[end].score == cands[end-1].score) {
-			end++
+		// Take whole tiers (the clients of one score are ordered by family
+		// name, which only decrypting shows) until they could fill what is
+		// missing, stopping before a crowded one.
+		end := opened + size
+		for end-opened < need-above(found, reach.in[opened].score) && end < MaxSearchOpened {
+			if err := reach.fill(end + 1); err != nil {
+				return out, err
+			}
+			if end == len(reach.in) {
+				break
+			}
+			size, err := reach.tier(end)
+			if err != nil {
+				return out, err
+			}
+			if size > crowdedTier {
+				break
+			}
+			end += size
 		}
-		batch := make([]string, 0, end-opened)
-		for _, c := range cands[opened:end] {
-			batch = append(batch, c.id)
+		if end > MaxSearchOpened {
+			end = MaxSearchOpened
+			out.Truncated = true
 		}
-		rs, err := cw.checkCandidates(ctx, actor, purpose, p, batch)
+		rs, err := cw.checkCandidates(ctx, actor, purpose, p, ids(reach.in[opened:end]))
 		if err != nil {
 			return out, err
 		}
 		found = append(found, rs...)
 		opened = end
-		next := -1 // the best score an unopened candidate could have
-		if opened < len(cands) {
-			next = cands[opened].score
-		}
-		final = 0
-		for _, r := range found {
-			if r.score > next {
-				final++
-			}
+		if out.Truncated {
+			break
 		}
 	}
-	if opened < len(cands) && final < need {
-		out.Truncated = true
+	slices.SortFunc(found, bySearchOrder)
+
+	// From a crowded tier on, clients are taken in the order of the index
+	// (score, then id), as many as the page needs: ordering them by name
+	// would mean opening them all.
+	var crowded []SearchResult
+	for crowd && !out.Truncated {
+		want := need - len(found) - len(crowded)
+		if want <= 0 {
+			break
+		}
+		if err := reach.fill(opened + want); err != nil {
+			return out, err
+		}
+		if opened == len(reach.in) {
+			break
+		}
+		if opened >= MaxSearchOpened {
+			out.Truncated = true
+			break
+		}
+		end := min(opened+want, len(reach.in), MaxSearchOpened)
+		rs, err := cw.checkCandidates(ctx, actor, purpose, p, ids(reach.in[opened:end]))
+		if err != nil {
+			return out, err
+		}
+		crowded = append(crowded, rs...)
+		opened = end
 	}
-	slices.SortFunc(found, func(a, b SearchResult) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.sortKey, b.sortKey), cmp.Compare(a.ID, b.ID))
-	})
-	if opened == len(cands) {
-		out.Total = len(found)
+	all := append(found, crowded...)
+	if opened == len(reach.in) && reach.done() && !out.Truncated {
+		out.Total = len(all)
 	}
-	if offset < len(found) {
-		out.Results = found[offset:min(offset+SearchPageSize, len(found))]
+	if offset < len(all) {
+		out.Results = all[offset:min(offset+SearchPageSize, len(all))]
+		// Within the page, a crowded tier's clients show by name too: which
+		// page each is on does not change.
+		if from := max(len(found)-offset, 0); from < len(out.Results) {
+			slices.SortFunc(out.Results[from:], bySearchOrder)
+		}
 	}
-	out.More = len(found) > offset+SearchPageSize
+	out.More = len(all) > offset+SearchPageSize
 	return out, nil
+}
+
+// crowdedTier is the most clients of one index score a search orders by
+// name; from a tier with more, it takes them in index order instead.
+const crowdedTier = 40
+
+// bySearchOrder orders results by score, then family name, then id.
+func bySearchOrder(a, b SearchResult) int {
+	return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.sortKey, b.sortKey), cmp.Compare(a.ID, b.ID))
+}
+
+// above counts the results that score more than score.
+func above(rs []SearchResult, score int) int {
+	n := 0
+	for _, r := range rs {
+		if r.score > score {
+			n++
+		}
+	}
+	return n
+}
+
+func ids(cs []candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.id
+	}
+	return out
+}
+
+// reachStream filters candidates (sorted best first) by the actor's reach,
+// a chunk at a time, as the search needs them.
+type reachStream struct {
+	cw       *Casework
+	ctx      context.Context
+	actor    access.Actor
+	purpose  access.Purpose
+	cands    []candidate
+	filtered int         // how many of cands have been filtered
+	in       []candidate // those within reach, in order
+}
+
+// reachChunk is how many candidates one ReachFilter call takes.
+const reachChunk = 500
+
+func (r *reachStream) done() bool { return r.filtered == len(r.cands) }
+
+// next filters the next chunk.
+func (r *reachStream) next() error {
+	end := min(r.filtered+reachChunk, len(r.cands))
+	chunk := r.cands[r.filtered:end]
+	ids := make([]string, len(chunk))
+	score := make(map[string]int, len(chunk))
+	for i, c := range chunk {
+		ids[i] = c.id
+		score[c.id] = c.score
+	}
+	ids, err := r.cw.gate.ReachFilter(r.ctx, r.actor, ids, r.purpose, access.ViewContact)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r.in = append(r.in, candidate{id, score[id]})
+	}
+	r.filtered = end
+	return nil
+}
+
+// fill filters until n candidates within reach are known, or none is left.
+func (r *reachStream) fill(n int) error {
+	for len(r.in) < n && !r.done() {
+		if err := r.next(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tier returns how many candidates within reach, from the one at i on,
+// share its score, filtering until that is known or is more than
+// crowdedTier.
+func (r *reachStream) tier(i int) (int, error) {
+	score := r.in[i].score
+	for !r.done() && r.cands[r.filtered].score >= score && len(r.in) <= i+crowdedTier {
+		if err := r.next(); err != nil {
+			return 0, err
+		}
+	}
+	n := 0
+	for i+n < len(r.in) && r.in[i+n].score == score {
+		n++
+	}
+	return n, nil
 }
 
 // sealedSearchRow is what a search decrypts of a candidate.
