@@ -127,17 +127,12 @@ func (g *Gate) subjects(ctx context.Context, clientIDs []string) (map[string]acc
 	out := make(map[string]access.Subject, len(clientIDs))
 	const chunk = 500
 	for start := 0; start < len(clientIDs); start += chunk {
-		ids := clientIDs[start:min(start+chunk, len(clientIDs))]
-		args := make([]any, len(ids))
-		marks := make([]string, len(ids))
-		for i, id := range ids {
-			args[i], marks[i] = id, "?"
-		}
+		marks, args := store.InList(clientIDs[start:min(start+chunk, len(clientIDs))])
 		rows, err := g.db.Query(ctx, `SELECT s.client_id, COALESCE(l.service_id, ''), COALESCE(l.worker_id, ''), COALESCE(sv.caseload_shared, 0)
 			FROM gate_subjects s
 			LEFT JOIN gate_links l ON l.client_id = s.client_id
 			LEFT JOIN services sv ON sv.id = l.service_id
-			WHERE s.client_id IN (`+strings.Join(marks, ",")+`)
+			WHERE s.client_id IN (`+marks+`)
 			ORDER BY s.client_id, l.created_at, l.service_id, l.worker_id`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("read subjects: %w", err)
@@ -152,7 +147,7 @@ func (g *Gate) subjects(ctx context.Context, clientIDs []string) (map[string]acc
 			}
 			s := out[id]
 			s.ClientID = id
-			if l.ServiceID != "" {
+			if l.ServiceID != "" && !containsLink(s.Links, l.ServiceID, l.WorkerID) {
 				l.Shared = shared != 0
 				s.Links = append(s.Links, l)
 			}
@@ -503,4 +498,15 @@ func (g *Gate) Reach(ctx context.Context, actor access.Actor, mineOnly bool, lim
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// containsLink reports whether links already holds the service and worker:
+// a padded IN list returns the last client's rows more than once.
+func containsLink(links []access.Link, serviceID, workerID string) bool {
+	for _, l := range links {
+		if l.ServiceID == serviceID && l.WorkerID == workerID {
+			return true
+		}
+	}
+	return false
 }

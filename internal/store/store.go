@@ -428,3 +428,23 @@ func NotFound(err error) error {
 	}
 	return err
 }
+
+// InList returns the placeholders and arguments of an SQL "IN (…)" list
+// for ids, padded (by repeating the last id) to one of a few fixed lengths,
+// so that lists of every length share a handful of prepared statements
+// instead of filling the statement cache with one per length.
+func InList(ids []string) (marks string, args []any) {
+	n := len(ids)
+	size := n
+	for _, b := range []int{1, 4, 16, 64, 256, 1024} {
+		if n <= b {
+			size = b
+			break
+		}
+	}
+	args = make([]any, size)
+	for i := range size {
+		args[i] = ids[min(i, n-1)]
+	}
+	return strings.Repeat(",?", size)[1:], args
+}

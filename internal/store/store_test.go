@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -120,4 +121,20 @@ func TestMigrateLateLowerNumber(t *testing.T) {
 			t.Fatalf("the late migration did not run: %v", err)
 		}
 	})
+}
+
+func TestInList(t *testing.T) {
+	for _, tt := range []struct{ n, size int }{{1, 1}, {2, 4}, {4, 4}, {5, 16}, {300, 1024}} {
+		ids := make([]string, tt.n)
+		for i := range ids {
+			ids[i] = store.NewID()
+		}
+		marks, args := store.InList(ids)
+		if len(args) != tt.size || strings.Count(marks, "?") != tt.size {
+			t.Errorf("%d ids: %d args, %q", tt.n, len(args), marks)
+		}
+		if args[len(args)-1] != ids[tt.n-1] || args[0] != ids[0] {
+			t.Errorf("%d ids: padding is not the last id", tt.n)
+		}
+	}
 }

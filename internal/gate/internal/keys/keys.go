@@ -42,7 +42,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -453,13 +452,8 @@ func (k *Keyring) Clients(ctx context.Context, clientIDs []string) (map[string]*
 	out := make(map[string]*Cipher, len(clientIDs))
 	const chunk = 500
 	for start := 0; start < len(clientIDs); start += chunk {
-		ids := clientIDs[start:min(start+chunk, len(clientIDs))]
-		args := make([]any, len(ids))
-		marks := make([]string, len(ids))
-		for i, id := range ids {
-			args[i], marks[i] = id, "?"
-		}
-		rows, err := k.db.Query(ctx, "SELECT client_id, root_key_id, wrapped_key FROM client_keys WHERE client_id IN ("+strings.Join(marks, ",")+")", args...)
+		marks, args := store.InList(clientIDs[start:min(start+chunk, len(clientIDs))])
+		rows, err := k.db.Query(ctx, "SELECT client_id, root_key_id, wrapped_key FROM client_keys WHERE client_id IN ("+marks+")", args...)
 		if err != nil {
 			return nil, fmt.Errorf("client keys: %w", err)
 		}
@@ -469,6 +463,9 @@ func (k *Keyring) Clients(ctx context.Context, clientIDs []string) (map[string]*
 			if err := rows.Scan(&id, &rootID, &wrapped); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("client keys: %w", err)
+			}
+			if _, dup := out[id]; dup {
+				continue // a padded IN list repeats the last id
 			}
 			aead, err := k.root(rootID)
 			if err != nil {
