@@ -12,7 +12,6 @@ import (
 
 	"github.com/caseward/caseward/internal/access"
 	"github.com/caseward/caseward/internal/casework"
-	"github.com/caseward/caseward/internal/staff"
 )
 
 // Appointments and attendance (P06): a client's appointments and their
@@ -35,45 +34,13 @@ func apptCodes(list []casework.LabelledCode) []apptOption {
 
 // apptDirectory is the staff directory a page needs: names, and who works
 // in which service.
-type apptDirectory struct {
-	users    []staff.User
-	names    map[string]string
-	services map[string]string
-}
+type apptDirectory struct{ staffDirectory }
 
 func (s *Server) apptDirectory(ctx context.Context) (apptDirectory, error) {
-	users, err := s.app.Staff.Users(ctx)
-	if err != nil {
-		return apptDirectory{}, err
-	}
-	svcs, err := s.app.Staff.Services(ctx)
-	if err != nil {
-		return apptDirectory{}, err
-	}
-	d := apptDirectory{users: users, names: make(map[string]string, len(users)), services: make(map[string]string, len(svcs))}
-	for _, u := range users {
-		d.names[u.ID] = u.Name
-	}
-	for _, sv := range svcs {
-		d.services[sv.ID] = sv.Name
-	}
-	return d, nil
+	d, err := s.staffDirectory(ctx)
+	return apptDirectory{d}, err
 }
 
-// name returns a member of staff's name, or a placeholder for an account
-// that no longer exists.
-func (d apptDirectory) name(id string) string {
-	if id == "" {
-		return ""
-	}
-	if n, ok := d.names[id]; ok {
-		return n
-	}
-	return "A former member of staff"
-}
-
-// workers lists the enabled caseworkers and managers of the services, by
-// name; with several services, each name says which.
 func (d apptDirectory) workers(serviceIDs []string) []apptOption {
 	var out []apptOption
 	for _, u := range d.users {

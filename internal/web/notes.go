@@ -30,45 +30,13 @@ type noteOption struct {
 }
 
 // noteDirectory names staff, services and cases for the notes pages.
-type noteDirectory struct {
-	users    []staff.User
-	names    map[string]string
-	services map[string]string
-}
+type noteDirectory struct{ staffDirectory }
 
 func (s *Server) noteDirectory(ctx context.Context) (noteDirectory, error) {
-	users, err := s.app.Staff.Users(ctx)
-	if err != nil {
-		return noteDirectory{}, err
-	}
-	svcs, err := s.app.Staff.Services(ctx)
-	if err != nil {
-		return noteDirectory{}, err
-	}
-	d := noteDirectory{users: users, names: make(map[string]string, len(users)), services: make(map[string]string, len(svcs))}
-	for _, u := range users {
-		d.names[u.ID] = u.Name
-	}
-	for _, sv := range svcs {
-		d.services[sv.ID] = sv.Name
-	}
-	return d, nil
+	d, err := s.staffDirectory(ctx)
+	return noteDirectory{d}, err
 }
 
-// name names a member of staff; an account that is gone was still
-// somebody.
-func (d noteDirectory) name(id string) string {
-	if id == "" {
-		return ""
-	}
-	if n, ok := d.names[id]; ok {
-		return n
-	}
-	return "A former member of staff"
-}
-
-// workers lists, by name, the enabled caseworkers and managers of a
-// service, the viewer first as "Me".
 func (d noteDirectory) workers(serviceIDs []string, me string) []noteOption {
 	var out []noteOption
 	for _, u := range d.users {
