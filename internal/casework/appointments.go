@@ -810,17 +810,7 @@ func (cw *Casework) changeAppointment(ctx context.Context, actor access.Actor, c
 		if err := change(ctx, tx, h, cur); err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, "UPDATE appointments SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
-			cw.now().UTC().UnixMicro(), id, cur.Version)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			return ErrConflict
-		}
-		return nil
+		return bumpVersion(ctx, tx, "appointments", id, cur.Version, cw.now())
 	})
 }
 

@@ -1,12 +1,15 @@
 package casework
 
 import (
+	"context"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/caseward/caseward/internal/store"
 )
 
 // FieldError is a problem with one field, in words fit to show next to it.
@@ -206,4 +209,23 @@ func cleanPostcode(v *ValidationError, field, s string) string {
 		return s
 	}
 	return s[:len(s)-3] + " " + s[len(s)-3:]
+}
+
+// bumpVersion moves a row of table on from version to the next, or returns
+// ErrConflict when someone saved it in between. table is always one of
+// casework's own constant table names, never input.
+func bumpVersion(ctx context.Context, tx *store.Tx, table, id string, version int64, now time.Time) error {
+	res, err := tx.Exec(ctx, "UPDATE "+table+" SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+		now.UTC().UnixMicro(), id, version)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return ErrConflict
+	}
+	return nil
 }
