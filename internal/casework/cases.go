@@ -698,7 +698,12 @@ func relink(ctx context.Context, tx *store.Tx, hs map[string]*gate.Handle) error
 		if len(cases) == 0 {
 			continue
 		}
-		if err := hs[id].SetLinks(ctx, tx, linksOf(cases)); err != nil {
+		links := linksOf(cases)
+		if err := hs[id].SetLinks(ctx, tx, links); err != nil {
+			return err
+		}
+		// The search index follows the links (search.go).
+		if err := rescopeIndex(ctx, tx, id, links); err != nil {
 			return err
 		}
 	}

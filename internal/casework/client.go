@@ -184,7 +184,7 @@ func (cw *Casework) CreateClient(ctx context.Context, actor access.Actor, in Cli
 			return err
 		}
 		// Keep the search index in step, in this transaction (search.go).
-		if err := cw.indexClient(ctx, tx, h.ClientID(), &vc, vp); err != nil {
+		if err := cw.indexClient(ctx, tx, h.ClientID(), []string{in.ServiceID}, &vc, vp); err != nil {
 			return err
 		}
 		// A caseworker who records a client owns the first case (cases.go).
@@ -522,7 +522,7 @@ func (cw *Casework) update(ctx context.Context, actor access.Actor, id string, v
 		if names != nil {
 			named = &vc
 		}
-		if err := cw.indexClient(ctx, tx, id, named, vp); err != nil {
+		if err := cw.indexClient(ctx, tx, id, nil, named, vp); err != nil {
 			return err
 		}
 		return cw.writeHistory(ctx, tx, h, actor.UserID, next, vp, at)

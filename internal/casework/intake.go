@@ -223,8 +223,12 @@ func (cw *Casework) intakeMatches(ctx context.Context, given, family []string, d
 		tags = append(tags, tag)
 	}
 	slices.Sort(tags)
+	scopes, err := cw.allScopes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("intake check: %w", err)
+	}
 	found := map[string]int{}
-	err := cw.eachIndexRow(ctx, "tag", tags, func(tag, id string) { found[id] |= bits[tag] })
+	err = cw.eachIndexRow(ctx, scopes, "tag", tags, func(tag, id string) { found[id] |= bits[tag] })
 	if err != nil {
 		return nil, fmt.Errorf("intake check: %w", err)
 	}
@@ -240,7 +244,7 @@ func (cw *Casework) intakeMatches(ctx context.Context, given, family []string, d
 	if len(noDOB) > 0 {
 		// Those whose date of birth is not recorded match on names alone.
 		slices.Sort(noDOB)
-		err := cw.eachIndexRow(ctx, "tag = '"+noDOBTag+"' AND client_id", noDOB, func(_, id string) {
+		err := cw.eachIndexRow(ctx, scopes, "tag = '"+noDOBTag+"' AND client_id", noDOB, func(_, id string) {
 			out = append(out, id)
 		})
 		if err != nil {
@@ -253,13 +257,16 @@ func (cw *Casework) intakeMatches(ctx context.Context, given, family []string, d
 
 // eachIndexRow calls fn for every index row whose column (tag or
 // client_id, after any condition joined by AND) is one of values.
-func (cw *Casework) eachIndexRow(ctx context.Context, column string, values []string, fn func(tag, id string)) error {
+func (cw *Casework) eachIndexRow(ctx context.Context, scopes []string, column string, values []string, fn func(tag, id string)) error {
+	scopeArgs := paddedArgs(scopes, scopeListLength(len(scopes)))
 	for start := 0; start < len(values); start += maxTagsPerQuery {
-		args := paddedArgs(values[start:min(start+maxTagsPerQuery, len(values))], maxTagsPerQuery)
+		args := slices.Clone(scopeArgs)
+		args = append(args, paddedArgs(values[start:min(start+maxTagsPerQuery, len(values))], maxTagsPerQuery)...)
 		// The limit is a guard, and it steers PostgreSQL to a scan of the
-		// index alone (it holds both columns) rather than of the table.
+		// index alone (it holds every column) rather than of the table.
 		args = append(args, maxCandidates)
-		rows, err := cw.db.Query(ctx, "SELECT tag, client_id FROM client_search WHERE "+column+" IN ("+marks(len(args)-1)+") LIMIT ?", args...)
+		rows, err := cw.db.Query(ctx, "SELECT tag, client_id FROM client_search WHERE scope IN ("+marks(len(scopeArgs))+") AND "+column+
+			" IN ("+marks(maxTagsPerQuery)+") LIMIT ?", args...)
 		if err != nil {
 			return err
 		}

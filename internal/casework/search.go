@@ -238,16 +238,93 @@ func (cw *Casework) phoneTags(c Contact) []string {
 // the rows of the names part, and a contact part in parts replaces the
 // rows of the phone numbers. CreateClient and the record's updates call
 // it, so the index never holds a value the record does not, nor misses
-// one it does.
-func (cw *Casework) indexClient(ctx context.Context, tx *store.Tx, clientID string, names *validClient, parts validParts) error {
+// one it does. scopes are the services the client is linked to; nil
+// keeps the scopes the client's rows already have.
+func (cw *Casework) indexClient(ctx context.Context, tx *store.Tx, clientID string, scopes []string, names *validClient, parts validParts) error {
+	if scopes == nil {
+		var err error
+		if scopes, err = indexScopes(ctx, tx, clientID); err != nil {
+			return err
+		}
+	}
 	if names != nil {
-		if err := cw.replaceIndex(ctx, tx, clientID, indexNames, cw.namesTags(names.searchKeys())); err != nil {
+		if err := replaceIndex(ctx, tx, clientID, scopes, indexNames, cw.namesTags(names.searchKeys())); err != nil {
 			return err
 		}
 	}
 	if c, ok := parts[PartContact].(Contact); ok {
-		if err := cw.replaceIndex(ctx, tx, clientID, indexContact, cw.phoneTags(c)); err != nil {
+		if err := replaceIndex(ctx, tx, clientID, scopes, indexContact, cw.phoneTags(c)); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// orgScope is the scope of the rows of a client linked to no service.
+const orgScope = ""
+
+// indexScopes returns the scopes of a client's index rows, sorted: the
+// services they were linked to when last indexed or relinked.
+func indexScopes(ctx context.Context, tx *store.Tx, clientID string) ([]string, error) {
+	rows, err := tx.Query(ctx, "SELECT DISTINCT scope FROM client_search WHERE client_id = ? AND part = ?", clientID, indexNames)
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	defer rows.Close()
+	var scopes []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		scopes = append(scopes, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	if len(scopes) == 0 {
+		scopes = []string{orgScope}
+	}
+	slices.Sort(scopes)
+	return scopes, nil
+}
+
+// rescopeIndex makes a client's index rows follow their links, inside
+// the transaction that relinks them (cases.go): the rows are copied to
+// each service newly linked and dropped from each one no longer linked.
+func rescopeIndex(ctx context.Context, tx *store.Tx, clientID string, links []access.Link) error {
+	want := make([]string, 0, len(links))
+	for _, l := range links {
+		want = append(want, l.ServiceID)
+	}
+	if len(want) == 0 {
+		want = append(want, orgScope)
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	have, err := indexScopes(ctx, tx, clientID)
+	if err != nil {
+		return err
+	}
+	if slices.Equal(have, want) {
+		return nil
+	}
+	from := have[0]
+	for _, s := range want {
+		if slices.Contains(have, s) {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO client_search (scope, tag, client_id, part)
+			SELECT ?, tag, client_id, part FROM client_search WHERE client_id = ? AND scope = ?`, s, clientID, from); err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+	}
+	for _, s := range have {
+		if slices.Contains(want, s) {
+			continue
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM client_search WHERE client_id = ? AND scope = ?", clientID, s); err != nil {
+			return fmt.Errorf("search index: %w", err)
 		}
 	}
 	return nil
@@ -258,23 +335,30 @@ func (cw *Casework) indexClient(ctx context.Context, tx *store.Tx, clientID stri
 // the same prepared statement.
 const insertChunk = 32
 
-var insertIndexSQL = "INSERT INTO client_search (tag, client_id, part) VALUES " +
-	strings.Repeat(", (?, ?, ?)", insertChunk)[2:] + " ON CONFLICT DO NOTHING"
+var insertIndexSQL = "INSERT INTO client_search (scope, tag, client_id, part) VALUES " +
+	strings.Repeat(", (?, ?, ?, ?)", insertChunk)[2:] + " ON CONFLICT DO NOTHING"
 
-func (cw *Casework) replaceIndex(ctx context.Context, tx *store.Tx, clientID, part string, tags []string) error {
+func replaceIndex(ctx context.Context, tx *store.Tx, clientID string, scopes []string, part string, tags []string) error {
 	if _, err := tx.Exec(ctx, "DELETE FROM client_search WHERE client_id = ? AND part = ?", clientID, part); err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
-	return insertIndexRows(ctx, tx, clientID, part, tags)
+	return insertIndexRows(ctx, tx, clientID, scopes, part, tags)
 }
 
-func insertIndexRows(ctx context.Context, tx *store.Tx, clientID, part string, tags []string) error {
-	args := make([]any, 0, 3*insertChunk)
-	for start := 0; start < len(tags); start += insertChunk {
+func insertIndexRows(ctx context.Context, tx *store.Tx, clientID string, scopes []string, part string, tags []string) error {
+	type row struct{ scope, tag string }
+	all := make([]row, 0, len(scopes)*len(tags))
+	for _, s := range scopes {
+		for _, t := range tags {
+			all = append(all, row{s, t})
+		}
+	}
+	args := make([]any, 0, 4*insertChunk)
+	for start := 0; start < len(all); start += insertChunk {
 		args = args[:0]
 		for i := range insertChunk {
-			t := tags[min(start+i, len(tags)-1)]
-			args = append(args, t, clientID, part)
+			r := all[min(start+i, len(all)-1)]
+			args = append(args, r.scope, r.tag, clientID, part)
 		}
 		if _, err := tx.Exec(ctx, insertIndexSQL, args...); err != nil {
 			return fmt.Errorf("search index: %w", err)
@@ -539,7 +623,10 @@ type candidate struct {
 // (an initial matches at this stage), scored by the sum of their words'
 // best levels. The database does the counting, so only candidates travel
 // back. truncated reports that more clients matched than one search takes.
-func (cw *Casework) candidates(ctx context.Context, p parsedQuery) (cands []candidate, truncated bool, err error) {
+func (cw *Casework) candidates(ctx context.Context, scopes []string, p parsedQuery) (cands []candidate, truncated bool, err error) {
+	if len(scopes) == 0 {
+		return nil, false, nil
+	}
 	lk, parts := cw.lookups(p)
 	need := 0 // the parts that have tags: every one must match
 	for i := range parts {
@@ -572,8 +659,10 @@ func (cw *Casework) candidates(ctx context.Context, p parsedQuery) (cands []cand
 	for len(args) < 3*n {
 		args = append(args, "", -1, 0)
 	}
+	scopeArgs := paddedArgs(scopes, scopeListLength(len(scopes)))
+	args = append(args, scopeArgs...)
 	args = append(args, need, maxCandidates+1)
-	rows, err := cw.db.Query(ctx, candidatesSQL(n), args...)
+	rows, err := cw.db.Query(ctx, candidatesSQL(n, len(scopeArgs)), args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("search: %w", err)
 	}
@@ -600,14 +689,62 @@ func (cw *Casework) candidates(ctx context.Context, p parsedQuery) (cands []cand
 // score is the sum over the parts (dates of birth and phones count 0, as
 // they only filter). Names' parts are numbered first, then the date of
 // birth, then the phone.
-func candidatesSQL(n int) string {
+func candidatesSQL(n, scopes int) string {
 	return `WITH q (tag, part, level) AS (VALUES ` + strings.Repeat(", (?, CAST(? AS INTEGER), CAST(? AS INTEGER))", n)[2:] + `)
 		SELECT client_id, SUM(best) FROM (
 			SELECT s.client_id AS client_id, q.part AS part, MAX(q.level) AS best
-			FROM q JOIN client_search s ON s.tag = q.tag
+			FROM q JOIN client_search s ON s.scope IN (` + marks(scopes) + `) AND s.tag = q.tag
 			GROUP BY s.client_id, q.part
 		) AS m
 		GROUP BY client_id HAVING COUNT(*) = ? LIMIT ?`
+}
+
+// scopeListLength is the length a list of n scopes is padded to, so that
+// look-ups share a few prepared statements.
+func scopeListLength(n int) int {
+	l := 4
+	for l < n {
+		l *= 2
+	}
+	return l
+}
+
+// searchScopes returns the scopes of the index a search by actor reads:
+// the services the actor works in, since a client is within anyone's
+// reach only through a link to one of them (access.Decide), or for the
+// Data Protection Officer, whose reach is the organisation, every
+// service and the clients linked to none. A role that sees no client
+// reads nothing.
+func (cw *Casework) searchScopes(ctx context.Context, actor access.Actor) ([]string, error) {
+	switch actor.Role {
+	case access.Caseworker, access.Manager, access.AdminStaff:
+		return actor.Services, nil
+	case access.DPO:
+		return cw.allScopes(ctx)
+	}
+	return nil, nil
+}
+
+// allScopes returns every scope of the index: each service, and the
+// organisation's for clients linked to none.
+func (cw *Casework) allScopes(ctx context.Context) ([]string, error) {
+	rows, err := cw.db.Query(ctx, "SELECT id FROM services ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("search scopes: %w", err)
+	}
+	defer rows.Close()
+	scopes := []string{orgScope}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("search scopes: %w", err)
+		}
+		scopes = append(scopes, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search scopes: %w", err)
+	}
+	return scopes, nil
 }
 
 // maxTagsPerQuery is the length of the IN lists of the intake check's
@@ -642,7 +779,11 @@ func (cw *Casework) Search(ctx context.Context, actor access.Actor, purpose acce
 		return SearchResults{}, err
 	}
 	out := SearchResults{Page: p.page, Total: -1}
-	cands, truncated, err := cw.candidates(ctx, p)
+	scopes, err := cw.searchScopes(ctx, actor)
+	if err != nil {
+		return out, err
+	}
+	cands, truncated, err := cw.candidates(ctx, scopes, p)
 	if err != nil {
 		return out, err
 	}

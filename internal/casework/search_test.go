@@ -380,6 +380,133 @@ func TestSearchIndexFollowsRecord(t *testing.T) {
 	})
 }
 
+// The index is kept by service, and follows the client's links: a case
+// opened in a second service makes them findable there, and closing the
+// first service's case takes their rows out of it, so a search reads only
+// the rows of the services the searcher works in.
+func TestSearchIndexFollowsLinks(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		counselling := env.Service(t, "Counselling", false)
+		advocacy := env.Service(t, "Advocacy", false)
+		amy := env.Person(t, access.Caseworker, counselling.ID)
+		bo := env.Person(t, access.Caseworker, advocacy.ID)
+		both := env.Person(t, access.Manager, counselling.ID, advocacy.ID)
+		counsellingMgr := env.Person(t, access.Manager, counselling.ID)
+		id := findable(t, env, amy, counselling.ID, "Farida", "Osman", "1985-02-11", "")
+		q := casework.SearchQuery{Name: "Farida Osman"}
+		scopes := func() []string {
+			t.Helper()
+			rows, err := env.DB.Query(ctx, "SELECT DISTINCT scope FROM client_search WHERE client_id = ? ORDER BY scope", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, s)
+			}
+			return out
+		}
+		if got := scopes(); !slices.Equal(got, []string{counselling.ID}) {
+			t.Fatalf("scopes %v, want Counselling's only", got)
+		}
+		if n := len(search(t, env, bo, q).Results); n != 0 {
+			t.Fatalf("Advocacy finds a client it has no work with")
+		}
+
+		first := onlyCase(t, env, amy, id)
+		if _, err := env.Casework.OpenCase(ctx, both.Actor(), id, casework.CaseInput{ServiceID: advocacy.ID, Kind: "referral", OwnerID: bo.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if got := scopes(); !slices.Equal(got, sorted(counselling.ID, advocacy.ID)) {
+			t.Errorf("after a case in Advocacy, scopes %v", got)
+		}
+		if got := ids(search(t, env, bo, q)); !slices.Equal(got, []string{id}) {
+			t.Errorf("Advocacy's new owner finds %v", got)
+		}
+		if got := ids(search(t, env, both, q)); !slices.Equal(got, []string{id}) {
+			t.Errorf("a manager of both services finds %v, want the client once", got)
+		}
+
+		err := env.Casework.SetCaseStatus(ctx, both.Actor(), id, first.ID, casework.StatusInput{Status: "closed", Reason: string(casework.CloseReasons[0]), Version: first.Version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := scopes(); !slices.Equal(got, []string{advocacy.ID}) {
+			t.Errorf("after Counselling's case closed, scopes %v", got)
+		}
+		if n := len(search(t, env, counsellingMgr, q).Results); n != 0 {
+			t.Errorf("Counselling's manager still finds a client it no longer works with")
+		}
+		// A change to the record keeps the scopes it has.
+		c, err := env.Casework.Client(ctx, bo.Actor(), id, access.Casework)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := env.Casework.UpdateClient(ctx, bo.Actor(), id, c.Version, casework.ClientInput{GivenName: "Farida", FamilyName: "Abdi", DateOfBirth: "1985-02-11"}); err != nil {
+			t.Fatal(err)
+		}
+		if got := scopes(); !slices.Equal(got, []string{advocacy.ID}) {
+			t.Errorf("after a change of name, scopes %v", got)
+		}
+		if got := ids(search(t, env, bo, casework.SearchQuery{Name: "Farida Abdi"})); !slices.Equal(got, []string{id}) {
+			t.Errorf("the new name finds %v", got)
+		}
+	})
+}
+
+// Migration 0009 scopes an index made before it: each row is copied to
+// every service the client is linked to, so clients recorded before the
+// upgrade are found as before.
+func TestSearchScopeMigration(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		counselling := env.Service(t, "Counselling", false)
+		mgr := env.Person(t, access.Manager, counselling.ID)
+		id := findable(t, env, mgr, counselling.ID, "Dawit", "Tesfaye", "1992-09-09", "07700 900333")
+		// Put the index back as it was before 0009: one row per tag, no scope.
+		err := env.DB.Tx(ctx, func(tx *store.Tx) error {
+			for _, q := range []string{
+				`CREATE TABLE client_search_old (tag TEXT NOT NULL, client_id TEXT NOT NULL, part TEXT NOT NULL, PRIMARY KEY (tag, client_id))`,
+				`INSERT INTO client_search_old (tag, client_id, part) SELECT DISTINCT tag, client_id, part FROM client_search`,
+				`DROP TABLE client_search`,
+				`ALTER TABLE client_search_old RENAME TO client_search`,
+				`DELETE FROM schema_migrations WHERE component = 'casework' AND version = 9`,
+			} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return fmt.Errorf("%s: %w", q, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cw, err := casework.New(ctx, env.DB, env.Gate, env.Clock.Now)
+		if err != nil {
+			t.Fatalf("migrate: %v", err)
+		}
+		for _, q := range []casework.SearchQuery{{Name: "Dawit Tesfaye"}, {Name: "Dawitt"}, {Phone: "900333"}} {
+			rs, err := cw.Search(ctx, mgr.Actor(), access.Casework, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(rs); !slices.Equal(got, []string{id}) {
+				t.Errorf("after the migration, %+v finds %v", q, got)
+			}
+		}
+		var unscoped int
+		if err := env.DB.QueryRow(ctx, "SELECT COUNT(*) FROM client_search WHERE scope <> ?", counselling.ID).Scan(&unscoped); err != nil || unscoped != 0 {
+			t.Errorf("%d rows outside the client's service, %v", unscoped, err)
+		}
+	})
+}
+
 // P23: the intake check says only that a possible match exists and whom
 // to ask, never who, how many or which record; it is audited without a
 // client id, and limited per person per hour.
