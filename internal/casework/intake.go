@@ -186,34 +186,48 @@ func (cw *Casework) IntakeCheck(ctx context.Context, actor access.Actor, q Intak
 	return ans, nil
 }
 
-// intakeMatches returns the clients, anywhere in the organisation, whose
-// index tags say that a word of their names is or sounds like a word of
-// the given name, another like a word of the family name (in either of
-// their names: people's names are recorded in either order), and whose
-// date of birth is dob or unknown.
+// intakeValue is what an ix tag (search.go) is made from: a word of a
+// name by its phonetic key (or itself, when the key is too short to say
+// much), and a date of birth ("" when not known).
+func intakeValue(word, dob string) string {
+	key := "n " + word
+	if p := phonetic(word); len(p) >= minPhoneticLength {
+		key = "ph " + p
+	}
+	if dob == "" {
+		dob = "none"
+	}
+	return key + " " + dob
+}
+
+// intakeMatches returns the clients, anywhere in the organisation, with a
+// word of their names that is or sounds like a word of the given name,
+// another like a word of the family name (in either of their names:
+// people's names are recorded in either order), and whose date of birth
+// is dob or unknown. Each look-up is of a name word together with a date
+// of birth (kind ix), so it reads only the rows of people who have both,
+// however common the name.
 func (cw *Casework) intakeMatches(ctx context.Context, given, family []string, dob string) ([]string, error) {
+	// The parts, as bits: a given-name and a family-name word, each with
+	// the date of birth asked about or with none. A match needs both words
+	// with the same date: when different values share a truncated index
+	// (tagger), one client's rows must not seem to match across them.
 	const (
-		givenBit = 1 << iota
-		familyBit
-		dobBit
+		givenDOB = 1 << iota
+		familyDOB
+		givenNone
+		familyNone
 	)
-	// Each tag stands for the parts whose values made it (as in a search:
-	// tagger): when different values share a truncated index, one client
-	// carrying it must not seem to match both parts; a word in both names
-	// ("Abdi Abdi") stands for both.
 	t := tagger{cw: cw, tags: map[string]*tagUse{}}
 	for _, part := range []struct {
-		words []string
-		bit   int
-	}{{given, givenBit}, {family, familyBit}} {
+		words       []string
+		dob, noDate int
+	}{{given, givenDOB, givenNone}, {family, familyDOB, familyNone}} {
 		for _, w := range part.words {
-			t.add(kindName, w, part.bit, levelExact)
-			if p := phonetic(w); len(p) >= minPhoneticLength {
-				t.add(kindPhonetic, p, part.bit, levelSounds)
-			}
+			t.add(kindIntake, intakeValue(w, dob), part.dob, levelExact)
+			t.add(kindIntake, intakeValue(w, ""), part.noDate, levelExact)
 		}
 	}
-	t.add(kindDOB, dob, dobBit, levelExact)
 	bits := map[string]int{}
 	tags := make([]string, 0, len(t.tags))
 	for tag, u := range t.tags {
@@ -228,45 +242,32 @@ func (cw *Casework) intakeMatches(ctx context.Context, given, family []string, d
 		return nil, fmt.Errorf("intake check: %w", err)
 	}
 	found := map[string]int{}
-	err = cw.eachIndexRow(ctx, scopes, "tag", tags, func(tag, id string) { found[id] |= bits[tag] })
+	err = cw.eachIndexRow(ctx, scopes, tags, func(tag, id string) { found[id] |= bits[tag] })
 	if err != nil {
 		return nil, fmt.Errorf("intake check: %w", err)
 	}
-	var out, noDOB []string
+	var out []string
 	for id, b := range found {
-		switch {
-		case b == givenBit|familyBit|dobBit:
+		if b&(givenDOB|familyDOB) == givenDOB|familyDOB || b&(givenNone|familyNone) == givenNone|familyNone {
 			out = append(out, id)
-		case b == givenBit|familyBit:
-			noDOB = append(noDOB, id)
-		}
-	}
-	if len(noDOB) > 0 {
-		// Those whose date of birth is not recorded match on names alone.
-		slices.Sort(noDOB)
-		err := cw.eachIndexRow(ctx, scopes, "tag = '"+noDOBTag+"' AND client_id", noDOB, func(_, id string) {
-			out = append(out, id)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("intake check: %w", err)
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return out, nil
 }
 
-// eachIndexRow calls fn for every index row whose column (tag or
-// client_id, after any condition joined by AND) is one of values.
-func (cw *Casework) eachIndexRow(ctx context.Context, scopes []string, column string, values []string, fn func(tag, id string)) error {
+// eachIndexRow calls fn for every index row, in scopes, whose tag is one
+// of tags.
+func (cw *Casework) eachIndexRow(ctx context.Context, scopes []string, tags []string, fn func(tag, id string)) error {
 	scopeArgs := paddedArgs(scopes, scopeListLength(len(scopes)))
-	for start := 0; start < len(values); start += maxTagsPerQuery {
+	for start := 0; start < len(tags); start += maxTagsPerQuery {
 		args := slices.Clone(scopeArgs)
-		args = append(args, paddedArgs(values[start:min(start+maxTagsPerQuery, len(values))], maxTagsPerQuery)...)
+		args = append(args, paddedArgs(tags[start:min(start+maxTagsPerQuery, len(tags))], maxTagsPerQuery)...)
 		// The limit is a guard, and it steers PostgreSQL to a scan of the
 		// index alone (it holds every column) rather than of the table.
 		args = append(args, maxCandidates)
-		rows, err := cw.db.Query(ctx, "SELECT tag, client_id FROM client_search WHERE scope IN ("+marks(len(scopeArgs))+") AND "+column+
-			" IN ("+marks(maxTagsPerQuery)+") LIMIT ?", args...)
+		rows, err := cw.db.Query(ctx, "SELECT tag, client_id FROM client_search WHERE scope IN ("+marks(len(scopeArgs))+
+			") AND tag IN ("+marks(maxTagsPerQuery)+") LIMIT ?", args...)
 		if err != nil {
 			return err
 		}

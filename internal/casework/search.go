@@ -34,6 +34,11 @@ import (
 //	      "jamila"; "jamila" and "jamina" share "jamia")
 //	dob:  the date of birth; yob: its year; "dob:-" when it is not known
 //	t6:   the last six digits of each phone number
+//	ix:   the word's intake key (its phonetic key, or the word when that
+//	      is too short) with the date of birth, or "none": what the
+//	      intake check looks up (intake.go), so that it reads the few
+//	      rows of people with that name and that date of birth rather
+//	      than every row of a common name
 //
 // A search computes the same tags for what was typed, each standing for
 // one word of the query (or its date of birth, or phone) at a level
@@ -64,6 +69,7 @@ const (
 	kindDOB      = "dob"
 	kindYear     = "yob"
 	kindPhone    = "t6"
+	kindIntake   = "ix"
 	noDOBTag     = "dob:-"
 	// search index parts: which part of the record a row came from, so a
 	// change to one part replaces only its own rows.
@@ -207,8 +213,13 @@ func (cw *Casework) namesTags(k searchKeys) []string {
 			tags = append(tags, t)
 		}
 	}
+	dob := ""
+	if !k.dob.IsZero() {
+		dob = k.dob.Format(DateLayout)
+	}
 	for _, w := range nameWords(k.names...) {
 		cw.nameTags(w, add)
+		add(cw.searchTag(kindIntake, intakeValue(w, dob)))
 	}
 	if k.dob.IsZero() {
 		add(noDOBTag)
@@ -750,7 +761,7 @@ func (cw *Casework) allScopes(ctx context.Context) ([]string, error) {
 // maxTagsPerQuery is the length of the IN lists of the intake check's
 // look-ups: every look-up is padded to it, so all share one prepared
 // statement.
-const maxTagsPerQuery = 64
+const maxTagsPerQuery = 16
 
 // paddedArgs returns ss as query arguments, the last repeated up to n.
 func paddedArgs(ss []string, n int) []any {
