@@ -326,7 +326,8 @@ func rescopeIndex(ctx context.Context, tx *store.Tx, clientID string, links []ac
 			continue
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO client_search (scope, tag, client_id, part)
-			SELECT ?, tag, client_id, part FROM client_search WHERE client_id = ? AND scope = ?`, s, clientID, from); err != nil {
+			SELECT ?, tag, client_id, part FROM client_search WHERE client_id = ? AND scope = ?
+			ON CONFLICT DO NOTHING`, s, clientID, from); err != nil {
 			return fmt.Errorf("search index: %w", err)
 		}
 	}
