@@ -203,7 +203,15 @@ func bench(ctx context.Context, a *app.App, out io.Writer, runs, population int,
 	if a.Config.DatabaseURL != "" {
 		engine = "PostgreSQL"
 	}
-	fmt.Fprintf(out, "caseward bench: %s, %d clients, %d runs each\n\n", engine, population, runs)
+	var services, inSearched int
+	if err := a.DB.QueryRow(ctx, "SELECT COUNT(*) FROM services").Scan(&services); err != nil {
+		return err
+	}
+	if err := a.DB.QueryRow(ctx, "SELECT COUNT(DISTINCT client_id) FROM gate_links WHERE service_id = ?", svc.ID).Scan(&inSearched); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "caseward bench: %s, %d clients in %d services (%d in the service searched), %d runs each\n\n",
+		engine, population, services, inSearched, runs)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "operation\tp50\tp95\tp99\t")
 	for _, r := range rows {
