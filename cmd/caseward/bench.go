@@ -170,7 +170,7 @@ func bench(ctx context.Context, a *app.App, out io.Writer, runs, population int,
 		return casework.NoteInput{Service: svc.ID, NoteText: casework.NoteText{
 			Kind: string(casework.ContactNote), Method: string(casework.MethodPhone),
 			ContactAt: time.Now().Add(-time.Duration(i+1) * time.Hour).UTC().Format(time.RFC3339),
-			Discussed: demoNoteTexts[i%len(demoNoteTexts)],
+			Discussed: demo.NoteText(i),
 		}}
 	}
 	for i := range 50 {

@@ -253,7 +253,7 @@ var commandFlags = map[string][]string{
 	"keys rotate":  {"data", "database", "root-key-file"},
 	"version":      {},
 	"bench":        {"data", "database", "root-key-file", "runs", "clients", "seed"},
-	"demo":         {"data", "database", "root-key-file", "clients", "notes-per-client", "services", "workers", "parallel", "seed"},
+	"demo":         {"data", "database", "root-key-file", "clients", "notes-per-client", "appointments-per-client", "plan-percent", "comment-percent", "services", "workers", "parallel", "seed"},
 }
 
 func TestHelp(t *testing.T) {
@@ -335,6 +335,8 @@ func TestUsageErrors(t *testing.T) {
 		{"token that never expires", append([]string{"token", "create", "--email", "sam@example.org", "--expires", "0s"}, data...), "", "--expires must be", false},
 		{"token for ten years", append([]string{"token", "create", "--email", "sam@example.org", "--expires", "87600h"}, data...), "", "--expires must be", false},
 		{"bad duration", append([]string{"token", "create", "--email", "sam@example.org", "--expires", "soon"}, data...), "", `invalid value "soon"`, true},
+		{"demo with more than all clients", append([]string{"demo", "--plan-percent", "101"}, data...), "", "--plan-percent and --comment-percent must be from 0 to 100", false},
+		{"demo with fewer than no appointments", append([]string{"demo", "--appointments-per-client", "-1"}, data...), "", "--appointments-per-client must be 0 or more", false},
 		{"serve with half of TLS", append([]string{"serve", "--tls-cert", "cert.pem"}, data...), "", "give both --tls-cert and --tls-key", false},
 	}
 	for _, tc := range tests {

@@ -126,6 +126,16 @@ func New(ctx context.Context, db *store.DB, g *gate.Gate, now func() time.Time) 
 	return &Casework{db: db, gate: g, now: now}, nil
 }
 
+// WithClock returns the domain with another clock, sharing everything
+// else: for recording, through the same checks as the forms, work that
+// took place earlier (the demo's past appointments and plans). Only the
+// domain's dates follow it; the gate's audit keeps the real time.
+func (cw *Casework) WithClock(now func() time.Time) *Casework {
+	c := *cw
+	c.now = now
+	return &c
+}
+
 const (
 	clientsTable = "clients"
 	historyTable = "client_record_history"

@@ -107,7 +107,7 @@ func seeded(b *testing.B, e store.Engine) *benchEnv {
 			par = 8
 		}
 		start := time.Now()
-		err = demo.AddClients(ctx, a.Casework, org.Creators(), n, demo.AddClientsOptions{Seed: benchSeed, Parallel: par,
+		_, err = demo.AddClients(ctx, a.Casework, org.Creators(), n, demo.AddClientsOptions{Seed: benchSeed, Parallel: par,
 			Progress: func(d int) {
 				if d%10_000 == 0 {
 					b.Logf("%s: %d clients in %v", e, d, time.Since(start).Round(time.Second))

@@ -80,6 +80,13 @@ var (
 	}
 )
 
+// The work around the demo's few clients: more plans and comments than in
+// a large population, so that every page has something to show. The seed
+// is one under which each caseworker has a support plan due for review.
+const ensureSeed = 5
+
+var ensureWork = WorkOptions{Notes: 3, Appointments: 4, PlanPercent: 60, CommentPercent: 35}
+
 // Ensure creates the demo organisation on first use and returns its
 // sign-ins; later starts return the same sign-ins, kept in a 0600 file in
 // the data directory.
@@ -115,6 +122,7 @@ func Ensure(ctx context.Context, a *app.App) (Credentials, error) {
 		creds.Accounts = append(creds.Accounts, Account{Role: p.role, Name: p.name, Email: p.email, Password: pw, TOTPSecret: enrol.Secret, TOTPURI: enrol.URI})
 		actors[p.email] = u.Actor()
 	}
+	now := a.Now()
 	for i, c := range clients {
 		// Alternate clients between the two caseworkers' services.
 		worker := people[i%2]
@@ -123,8 +131,13 @@ func Ensure(ctx context.Context, a *app.App) (Credentials, error) {
 			return creds, err
 		}
 		c.ServiceID = svc.ID
-		if _, err := a.Casework.CreateClient(ctx, actors[worker.email], c); err != nil {
+		id, err := a.Casework.CreateClient(ctx, actors[worker.email], c)
+		if err != nil {
 			return creds, fmt.Errorf("add demo client: %w", err)
+		}
+		cr := Creator{Actor: actors[worker.email], ServiceID: svc.ID}
+		if _, err := AddWork(ctx, a.Casework, cr, id, FictitiousWork(ensureSeed, i, ensureWork, now)); err != nil {
+			return creds, fmt.Errorf("add demo client's work: %w", err)
 		}
 	}
 	b, err := json.MarshalIndent(creds, "", "  ")

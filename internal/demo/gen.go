@@ -216,20 +216,35 @@ type AddClientsOptions struct {
 	// Progress, if set, is called after every 1,000 clients with the
 	// number added so far, from any of the goroutines adding them.
 	Progress func(done int)
+	// Work is the work made up around each client (FictitiousWork): none
+	// by default, so that a benchmark's clients cost only themselves.
+	Work WorkOptions
+	// Now is the clock of cw, around which the work is arranged; nil
+	// means time.Now.
+	Now func() time.Time
 }
 
 // AddClients records n fictitious clients (FictitiousClient(Seed,
 // First…First+n-1)), the i-th by creators[i % len(creators)], each through
 // casework.CreateClient: sealed, audited, indexed and given a first case,
-// as if typed in. It stops at the first error.
-func AddClients(ctx context.Context, cw *casework.Casework, creators []Creator, n int, opts AddClientsOptions) error {
+// as if typed in; then the work around each (AddWork), and counts it. It
+// stops at the first error.
+func AddClients(ctx context.Context, cw *casework.Casework, creators []Creator, n int, opts AddClientsOptions) (WorkCount, error) {
+	var total WorkCount
 	if len(creators) == 0 {
-		return errors.New("add clients: nobody to record them")
+		return total, errors.New("add clients: nobody to record them")
 	}
 	par := opts.Parallel
 	if par <= 0 {
 		par = 4
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	// One moment for all, so that the same seed gives the same work on the
+	// same day however long the load takes.
+	start := now()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -237,6 +252,7 @@ func AddClients(ctx context.Context, cw *casework.Casework, creators []Creator, 
 		once       sync.Once
 		firstErr   error
 		wg         sync.WaitGroup
+		mu         sync.Mutex
 	)
 	for range par {
 		wg.Go(func() {
@@ -249,9 +265,20 @@ func AddClients(ctx context.Context, cw *casework.Casework, creators []Creator, 
 				in := FictitiousClient(opts.Seed, k)
 				c := creators[k%len(creators)]
 				in.ServiceID = c.ServiceID
-				if _, err := cw.CreateClient(ctx, c.Actor, in); err != nil {
+				id, err := cw.CreateClient(ctx, c.Actor, in)
+				if err != nil {
 					once.Do(func() { firstErr = fmt.Errorf("add client %d: %w", k, err); cancel() })
 					return
+				}
+				if !opts.Work.none() {
+					got, err := AddWork(ctx, cw, c, id, FictitiousWork(opts.Seed, k, opts.Work, start))
+					mu.Lock()
+					total.add(got)
+					mu.Unlock()
+					if err != nil {
+						once.Do(func() { firstErr = fmt.Errorf("work of client %d: %w", k, err); cancel() })
+						return
+					}
 				}
 				if d := done.Add(1); opts.Progress != nil && d%1000 == 0 {
 					opts.Progress(int(d))
@@ -260,5 +287,5 @@ func AddClients(ctx context.Context, cw *casework.Casework, creators []Creator, 
 		})
 	}
 	wg.Wait()
-	return firstErr
+	return total, firstErr
 }

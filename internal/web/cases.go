@@ -179,6 +179,7 @@ type caseloadHomePage struct {
 	Mine         caseloadSection
 	Appointments homeAppointments   // appointments.go
 	Overdue      noteOverdueSection // notes.go
+	Reviews      homeReviews        // plans.go
 	IsManager    bool
 	Services     caseloadSection
 	TeamURL      string
@@ -195,7 +196,8 @@ func pageParam(r *http.Request, name string) int {
 
 // caseloadHome is the home page: the viewer's open cases, their
 // appointments today and this week (appointments.go), their overdue notes
-// and actions (notes.go) and, for a manager, their services' open cases
+// and actions (notes.go), their support plans due for review (plans.go)
+// and, for a manager, their services' open cases
 // with their owners.
 func (s *Server) caseloadHome(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	p := caseloadHomePage{homePage: homePage{basePage: s.base(v)}}
@@ -246,6 +248,9 @@ func (s *Server) caseloadHome(w http.ResponseWriter, r *http.Request, v *viewer)
 		return err
 	}
 	if p.Overdue, err = s.noteOverdue(r.Context(), v); err != nil {
+		return err
+	}
+	if p.Reviews, err = s.homeReviews(r, v); err != nil {
 		return err
 	}
 	if v.User.Role == access.Manager && len(v.User.Services) > 0 {

@@ -422,6 +422,11 @@ func TestCasePagesAccessible(t *testing.T) {
 	mgr := env.Person(t, access.Manager, svc.ID)
 	id := recordClient(t, env, amy, svc.ID, "Rojîn", "Amedî")
 	c := clientCases(t, env, amy, id)[0]
+	// A plan due for review, so that the home page shows "Reviews due".
+	if _, err := env.Casework.CreatePlan(context.Background(), amy.Actor(), id, casework.PlanInput{Title: "Support plan",
+		ReviewOn: time.Now().AddDate(0, 0, 2).Format(casework.DateLayout), Goals: []casework.Goal{{Text: "Feel safer at home"}}}); err != nil {
+		t.Fatal(err)
+	}
 	ctx := browsertest.New(t)
 	signInBrowser := func(p apptest.Person) {
 		t.Helper()
@@ -442,7 +447,7 @@ func TestCasePagesAccessible(t *testing.T) {
 	casePath := "/clients/" + id + "/cases/" + c.ID
 
 	signInBrowser(amy)
-	visit("caseload home", "/", "#my-cases")
+	visit("caseload home", "/", "#my-reviews")
 	visit("cases", "/clients/"+id+"/cases", "table")
 	visit("new case with errors", "/clients/"+id+"/cases/new", "#owner",
 		chromedp.SetValue(css("#owner"), ""), chromedp.SendKeys(css("#opened-day"), "31"),

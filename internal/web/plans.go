@@ -851,3 +851,23 @@ func (s *Server) apiGetAgreement(w http.ResponseWriter, r *http.Request, v *view
 	writeJSON(w, http.StatusOK, map[string]any{"agreement": view.Agreement, "text": view.Text, "text_intact": view.TextIntact})
 	return nil
 }
+
+// homeReviewsShown is how many reviews due the home page lists.
+const homeReviewsShown = 10
+
+// homeReviews is the caseload home page's "Reviews due": the support plans
+// of the viewer's caseload whose review has passed or falls within the
+// week, soonest first, with a link to each.
+type homeReviews struct {
+	Rows  []casework.PlanReview
+	Total int // every review due, shown or not
+	Days  int
+}
+
+// homeReviews reads the reviews due: clear dates first, then the plans
+// shown and their clients opened in one audited batch (casework).
+func (s *Server) homeReviews(r *http.Request, v *viewer) (homeReviews, error) {
+	p, _ := purpose(v, r)
+	rows, total, err := s.app.Casework.PlanReviewsDue(r.Context(), v.User.Actor(), p, homeReviewsShown)
+	return homeReviews{Rows: rows, Total: total, Days: casework.PlanReviewDueDays}, err
+}
