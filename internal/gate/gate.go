@@ -297,7 +297,13 @@ func (g *Gate) CreateClient(ctx context.Context, actor access.Actor, serviceID s
 // answering a rights request. The journal entry is written to the data
 // database first, so a crash between the two steps is repaired at the next
 // start.
-func (g *Gate) ShredClient(ctx context.Context, actor access.Actor, clientID string) error {
+//
+// erase (when not nil) removes what the domain keeps in clear that was
+// derived from the client's sealed fields (casework's search index), in
+// the transaction that writes the journal entry: the two commit together
+// or not at all, so a crash can leave only the key to be destroyed, which
+// the next start does. Casework's EraseClient is the way to call it.
+func (g *Gate) ShredClient(ctx context.Context, actor access.Actor, clientID string, erase func(ctx context.Context, tx *store.Tx) error) error {
 	if !store.ValidID(clientID) {
 		return ErrNotFound
 	}
@@ -317,6 +323,11 @@ func (g *Gate) ShredClient(ctx context.Context, actor access.Actor, clientID str
 		if _, err := tx.Exec(ctx, "INSERT INTO gate_shred_journal (client_id, shredded_at) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING",
 			clientID, g.now().UTC().UnixMicro()); err != nil {
 			return err
+		}
+		if erase != nil {
+			if err := erase(ctx, tx); err != nil {
+				return err
+			}
 		}
 		_, err := g.audit.Append(ctx, tx, entry)
 		return err

@@ -51,10 +51,10 @@ func TestShredSurvivesKeyStoreRestore(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			if err := a.Gate.ShredClient(ctx, worker.Actor(), id); !errors.Is(err, gate.ErrForbidden) {
+			if err := a.Gate.ShredClient(ctx, worker.Actor(), id, nil); !errors.Is(err, gate.ErrForbidden) {
 				t.Fatalf("a caseworker shredded: %v", err)
 			}
-			if err := a.Gate.ShredClient(ctx, dpo.Actor(), id); err != nil {
+			if err := a.Gate.ShredClient(ctx, dpo.Actor(), id, nil); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := a.Casework.Client(ctx, worker.Actor(), id, access.Casework); err == nil {
@@ -91,4 +91,44 @@ func TestShredSurvivesKeyStoreRestore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// P42: the domain's erasure of derived data and the shred's journal entry
+// commit together: when the erasure fails, nothing is journalled, the key
+// stays and the client can still be read, so a retry starts from a whole
+// record rather than from half an erasure.
+func TestShredEraseFailsWhole(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		svc := env.Service(t, "Counselling", false)
+		worker := env.Person(t, access.Caseworker, svc.ID)
+		dpo := env.Person(t, access.DPO)
+		id, err := env.Casework.CreateClient(ctx, worker.Actor(), casework.ClientInput{ServiceID: svc.ID, GivenName: "Leyla", FamilyName: "Demir", DateOfBirth: "1990-03-04"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		boom := errors.New("erase failed")
+		err = env.Gate.ShredClient(ctx, dpo.Actor(), id, func(ctx context.Context, tx *store.Tx) error {
+			if err := env.Casework.DeleteIndexes(ctx, tx, id); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(err, boom) {
+			t.Fatalf("shred with a failing erasure: %v", err)
+		}
+		var journalled, indexed int
+		if err := env.DB.QueryRow(ctx, "SELECT COUNT(*) FROM gate_shred_journal WHERE client_id = ?", id).Scan(&journalled); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.DB.QueryRow(ctx, "SELECT COUNT(*) FROM client_search WHERE client_id = ?", id).Scan(&indexed); err != nil {
+			t.Fatal(err)
+		}
+		if journalled != 0 || indexed == 0 {
+			t.Errorf("after a failed erasure: %d journal entries, %d index rows; want none and some", journalled, indexed)
+		}
+		if _, err := env.Casework.Client(ctx, worker.Actor(), id, access.Casework); err != nil {
+			t.Errorf("the client cannot be read after a failed erasure: %v", err)
+		}
+	})
 }
