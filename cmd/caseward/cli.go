@@ -57,6 +57,7 @@ func commands() []command {
 		tokenCreateCommand(),
 		auditVerifyCommand(),
 		keysRotateCommand(),
+		searchReindexCommand(),
 		demoCommand(),
 		benchCommand(),
 		versionCommand(),

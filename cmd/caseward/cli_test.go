@@ -245,15 +245,16 @@ func (in install) activity(t *testing.T) (apptest.Person, string) {
 
 // commandFlags lists, for every command, the flags its --help must show.
 var commandFlags = map[string][]string{
-	"serve":        {"data", "database", "root-key-file", "addr", "demo", "tls-cert", "tls-key"},
-	"service add":  {"data", "database", "root-key-file", "name", "shared-caseload"},
-	"user add":     {"data", "database", "root-key-file", "email", "name", "role", "service", "password-stdin"},
-	"token create": {"data", "database", "root-key-file", "email", "expires"},
-	"audit verify": {"data", "database", "root-key-file"},
-	"keys rotate":  {"data", "database", "root-key-file"},
-	"version":      {},
-	"bench":        {"data", "database", "root-key-file", "runs", "clients", "seed"},
-	"demo":         {"data", "database", "root-key-file", "clients", "notes-per-client", "appointments-per-client", "plan-percent", "comment-percent", "services", "workers", "parallel", "seed"},
+	"serve":          {"data", "database", "root-key-file", "addr", "demo", "tls-cert", "tls-key"},
+	"service add":    {"data", "database", "root-key-file", "name", "shared-caseload"},
+	"user add":       {"data", "database", "root-key-file", "email", "name", "role", "service", "password-stdin"},
+	"token create":   {"data", "database", "root-key-file", "email", "expires"},
+	"audit verify":   {"data", "database", "root-key-file"},
+	"keys rotate":    {"data", "database", "root-key-file"},
+	"search reindex": {"data", "database", "root-key-file", "batch"},
+	"version":        {},
+	"bench":          {"data", "database", "root-key-file", "runs", "clients", "seed"},
+	"demo":           {"data", "database", "root-key-file", "clients", "notes-per-client", "appointments-per-client", "plan-percent", "comment-percent", "services", "workers", "parallel", "seed"},
 }
 
 func TestHelp(t *testing.T) {
@@ -809,6 +810,44 @@ func TestKeysRotate(t *testing.T) {
 		defer done()
 		if _, err := a.Casework.Client(t.Context(), cw.Actor(), id, access.Casework); err != nil {
 			t.Fatalf("read client after a second rotation: %v", err)
+		}
+	})
+}
+
+// TestSearchReindex: a client whose index rows were lost (recorded before
+// the index existed) is found again after "search reindex", which says how
+// many clients it went through and leaves the audit log intact.
+func TestSearchReindex(t *testing.T) {
+	eachEngine(t, func(t *testing.T, in install) {
+		cw, id := in.activity(t)
+		db, prefix := in.rawDB(t)
+		if _, err := db.ExecContext(t.Context(), "DELETE FROM "+prefix+"client_search"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		find := func() []casework.SearchResult {
+			a, done := in.open(t)
+			defer done()
+			rs, err := a.Casework.Search(t.Context(), cw.Actor(), access.Casework, casework.SearchQuery{Name: "Mariam Haddad"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rs.Results
+		}
+		if n := len(find()); n != 0 {
+			t.Fatalf("found %d without an index", n)
+		}
+		r := in.ok(t, "", "search", "reindex", "--batch", "1")
+		if !strings.HasPrefix(r.stdout, "Search index rebuilt for 1 client in ") {
+			t.Errorf("search reindex does not say how many clients:\n%v", r)
+		}
+		if rs := find(); len(rs) != 1 || rs[0].ID != id {
+			t.Errorf("after search reindex: %+v, want the client", rs)
+		}
+		in.ok(t, "", "search", "reindex")
+		in.ok(t, "", "audit", "verify")
+		if r := in.run(t, "", "search", "reindex", "--batch", "0"); r.code() != 2 {
+			t.Errorf("--batch 0: want exit 2, got:\n%v", r)
 		}
 	})
 }

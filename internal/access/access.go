@@ -19,6 +19,12 @@ const (
 	Sysadmin   Role = "sysadmin"    // runs the server, manages accounts: no client data (P13)
 )
 
+// System is the installation itself, running a command for its own upkeep
+// (caseward search reindex). It is not in Roles: no member of staff has
+// it, so no session or token can act as it; it is allowed only
+// Maintenance, only to read names and contact details.
+const System Role = "system"
+
 // Roles lists every role, in the order forms offer them.
 var Roles = []Role{Caseworker, Manager, AdminStaff, DPO, Trustee, Sysadmin}
 
@@ -75,10 +81,11 @@ const (
 	Administration Purpose = "administration" // booking, contact details
 	RightsRequest  Purpose = "rights-request" // the DPO answering a subject access, correction or erasure request
 	Review         Purpose = "review"         // the DPO's review: a complaint, an audit, retention
+	Maintenance    Purpose = "maintenance"    // the installation's upkeep: rebuilding the search index from the record
 )
 
 // Purposes lists every purpose.
-var Purposes = []Purpose{Casework, Administration, RightsRequest, Review}
+var Purposes = []Purpose{Casework, Administration, RightsRequest, Review, Maintenance}
 
 // Valid reports whether p is one of Purposes.
 func (p Purpose) Valid() bool { return slices.Contains(Purposes, p) }
@@ -137,7 +144,7 @@ func deny(reason string) Decision  { return Decision{Allowed: false, Reason: rea
 // Decide answers whether actor may perform act on subject for purpose.
 // For Create, subject has one link: the service the client is to join.
 func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision {
-	if actor.UserID == "" || !actor.Role.Valid() {
+	if actor.UserID == "" || !(actor.Role.Valid() || actor.Role == System) {
 		return deny("no-actor")
 	}
 	if !purpose.Valid() {
@@ -156,6 +163,11 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 		return deny("sysadmin")
 	case DPO:
 		return decideDPO(act, purpose)
+	case System:
+		if purpose == Maintenance && act == ViewContact {
+			return allow("system-maintenance")
+		}
+		return deny("system-maintenance-only")
 	}
 
 	var mine []Link // the client's links in the actor's services
@@ -167,7 +179,7 @@ func Decide(actor Actor, subject Subject, act Action, purpose Purpose) Decision 
 	if len(mine) == 0 {
 		return deny("other-service")
 	}
-	if purpose == RightsRequest || purpose == Review {
+	if purpose == RightsRequest || purpose == Review || purpose == Maintenance {
 		return deny("purpose-not-for-role")
 	}
 	switch actor.Role {

@@ -46,6 +46,18 @@ func TestDecide(t *testing.T) {
 		{"clinical: shared caseload, service allows the team", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Shared: true, Clinical: ClinicalTeam}}}, ViewClinicalNotes, Casework, true},
 		{"clinical: team setting stops at the caseload", worker, Subject{Links: []Link{{ServiceID: "s1", WorkerID: "u2", Clinical: ClinicalTeam}}}, ViewClinicalNotes, Casework, false},
 		{"clinical: another service's setting", worker, Subject{Links: []Link{{ServiceID: "s2", WorkerID: "u1", Clinical: ClinicalTeam}}}, ViewClinicalNotes, Casework, false},
+		// The installation's upkeep (search reindex) reads names and
+		// contact details of any client, for that purpose only; no member
+		// of staff can borrow the purpose.
+		{"system maintenance", Actor{UserID: "cli", Role: System}, Subject{}, ViewContact, Maintenance, true},
+		{"system maintenance reads no notes", Actor{UserID: "cli", Role: System}, Subject{}, ViewNotes, Maintenance, false},
+		{"system maintenance never edits", Actor{UserID: "cli", Role: System}, Subject{}, Edit, Maintenance, false},
+		{"system for casework", Actor{UserID: "cli", Role: System}, Subject{Links: []Link{{ServiceID: "s1"}}}, ViewContact, Casework, false},
+		{"DPO cannot borrow maintenance", dpo, Subject{Links: []Link{{ServiceID: "s9"}}}, ViewContact, Maintenance, false},
+		{"manager cannot borrow maintenance", Actor{UserID: "m1", Role: Manager, Services: []string{"s1"}}, Subject{Links: []Link{{ServiceID: "s1"}}}, ViewContact, Maintenance, false},
+	}
+	if System.Valid() {
+		t.Error("System is a role staff accounts can be given")
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -320,6 +321,12 @@ func (g *Gate) ShredClient(ctx context.Context, actor access.Actor, clientID str
 	}
 	entry.Allowed, entry.Reason = true, "dpo-rights-request"
 	err := g.db.Tx(ctx, func(tx *store.Tx) error {
+		// The subject's lock orders this shred with anything that writes
+		// derived data for the client after asking Shredded.
+		var locked string
+		if err := tx.QueryRow(ctx, "SELECT client_id FROM gate_subjects WHERE client_id = ?"+tx.ForUpdate(), clientID).Scan(&locked); err != nil {
+			return store.NotFound(err)
+		}
 		if _, err := tx.Exec(ctx, "INSERT INTO gate_shred_journal (client_id, shredded_at) VALUES (?, ?) ON CONFLICT (client_id) DO NOTHING",
 			clientID, g.now().UTC().UnixMicro()); err != nil {
 			return err
@@ -339,6 +346,50 @@ func (g *Gate) ShredClient(ctx context.Context, actor access.Actor, clientID str
 		return fmt.Errorf("shred client: %w", err)
 	}
 	return nil
+}
+
+// Shredded reports which of clientIDs have been shredded, inside the
+// caller's transaction, for rebuilding what is derived in clear from the
+// clients' sealed fields (casework's Reindex) without bringing back what a
+// shred erased. It first locks the clients' subjects, as ShredClient does,
+// so no shred can commit between this answer and the caller's commit: one
+// that started before waits for it, and its erasure then runs after the
+// caller's writes.
+func (g *Gate) Shredded(ctx context.Context, tx *store.Tx, clientIDs []string) (map[string]bool, error) {
+	ids := validIDs(clientIDs)
+	slices.Sort(ids) // one order of locking for every caller
+	out := map[string]bool{}
+	for start := 0; start < len(ids); start += subjectChunk {
+		args := padded(ids[start:min(start+subjectChunk, len(ids))])
+		// Two statements: on PostgreSQL a statement that waited for a lock
+		// does not see what the holder committed, the next one does.
+		lock := "SELECT client_id FROM gate_subjects WHERE client_id IN (" + marksFor(len(args)) + ") ORDER BY client_id" + tx.ForUpdate()
+		if err := eachID(ctx, tx, lock, args, func(string) {}); err != nil {
+			return nil, fmt.Errorf("shredded: %w", err)
+		}
+		journal := "SELECT client_id FROM gate_shred_journal WHERE client_id IN (" + marksFor(len(args)) + ")"
+		if err := eachID(ctx, tx, journal, args, func(id string) { out[id] = true }); err != nil {
+			return nil, fmt.Errorf("shredded: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// eachID runs a query returning ids in tx, calling fn for each.
+func eachID(ctx context.Context, tx *store.Tx, query string, args []any, fn func(id string)) error {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		fn(id)
+	}
+	return rows.Err()
 }
 
 // replayShreds makes the two shred journals agree and destroys any key
