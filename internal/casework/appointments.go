@@ -357,9 +357,10 @@ func apptSlot(v *ValidationError, date, start, end string, now time.Time) (from,
 	return from, to
 }
 
-// apptServices lists the client's services the actor works in, in the
-// order the client was linked to them: where the actor may book or record.
-func apptServices(actor access.Actor, s access.Subject) []string {
+// sharedServices lists the client's services the actor works in, in the
+// order the client was linked to them: where the actor may book an
+// appointment, record a comment, write a note or keep a letter.
+func sharedServices(actor access.Actor, s access.Subject) []string {
 	var out []string
 	for _, id := range s.ServiceIDs() {
 		if actor.InService(id) {
@@ -447,7 +448,7 @@ func (cw *Casework) AppointmentBookingOptions(ctx context.Context, actor access.
 		return BookingOptions{}, err
 	}
 	bo := BookingOptions{Header: hd}
-	for _, id := range apptServices(actor, h.Subject()) {
+	for _, id := range sharedServices(actor, h.Subject()) {
 		l := access.Link{ServiceID: id}
 		for _, cl := range h.Subject().Links {
 			if cl.ServiceID == id && cl.WorkerID != "" {
@@ -484,7 +485,7 @@ func (cw *Casework) BookAppointment(ctx context.Context, actor access.Actor, cli
 	}
 	now := cw.now()
 	var v ValidationError
-	choices := apptServices(actor, h.Subject())
+	choices := sharedServices(actor, h.Subject())
 	caseID, service, err := cw.apptCase(ctx, &v, clientID, in.CaseID, in.Service, choices)
 	if err != nil {
 		return "", err
@@ -634,7 +635,7 @@ func (cw *Casework) Appointments(ctx context.Context, actor access.Actor, client
 		return ClientAppointments{}, err
 	}
 	out := ClientAppointments{Header: hd, CaseID: caseID, MaxAppShown: maxAppointmentsListed}
-	out.CanBook = actor.Role != access.DPO && len(apptServices(actor, h.Subject())) > 0
+	out.CanBook = actor.Role != access.DPO && len(sharedServices(actor, h.Subject())) > 0
 	if caseID != "" && !store.ValidID(caseID) {
 		return out, nil
 	}

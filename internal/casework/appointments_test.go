@@ -27,20 +27,6 @@ func apptClient(t *testing.T, env *apptest.Env, p apptest.Person, serviceID, giv
 	return id
 }
 
-// apptFields returns the fields a validation error names, or fails.
-func apptFields(t *testing.T, err error) []string {
-	t.Helper()
-	var ve *casework.ValidationError
-	if !errors.As(err, &ve) {
-		t.Fatalf("error %v, want a validation error", err)
-	}
-	var out []string
-	for _, f := range ve.Fields {
-		out = append(out, f.Field)
-	}
-	return out
-}
-
 func apptCount(t *testing.T, env *apptest.Env, query string, args ...any) int {
 	t.Helper()
 	var n int
@@ -124,7 +110,7 @@ func TestAppointmentsP06(t *testing.T) {
 		// Cancelled by the client, and by us, each with a reason.
 		byClient := book(t, env, w, c, casework.AppointmentInput{Worker: w.ID, Date: "2026-12-01", Start: "09:00", End: "10:00"})
 		byUs := book(t, env, w, c, casework.AppointmentInput{Worker: w.ID, Date: "2026-12-02", Start: "09:00", End: "10:00"})
-		if err := cw.CancelAppointment(ctx, w.Actor(), c, byUs, casework.CancelInput{By: "us", Reason: "unwell"}); !slices.Equal(apptFields(t, err), []string{"reason"}) {
+		if err := cw.CancelAppointment(ctx, w.Actor(), c, byUs, casework.CancelInput{By: "us", Reason: "unwell"}); !slices.Equal(fieldsOf(t, err), []string{"reason"}) {
 			t.Fatalf("our cancellation with a client's reason: %v", err)
 		}
 		if err := cw.CancelAppointment(ctx, w.Actor(), c, byClient, casework.CancelInput{By: "client", Reason: "caring", Note: "Her son is off school.\nWill call to rebook."}); err != nil {
@@ -140,10 +126,10 @@ func TestAppointmentsP06(t *testing.T) {
 		if a := apptView(t, env, w, c, byUs); a.CancelledBy != "us" || a.CancelReasonLabel() != "Worker unwell" || a.CancelNote != "" {
 			t.Fatalf("cancelled by us: %+v", a)
 		}
-		if err := cw.MoveAppointment(ctx, w.Actor(), c, byUs, casework.MoveInput{Date: "2026-12-03", Start: "09:00", End: "10:00"}); !slices.Equal(apptFields(t, err), []string{"status"}) {
+		if err := cw.MoveAppointment(ctx, w.Actor(), c, byUs, casework.MoveInput{Date: "2026-12-03", Start: "09:00", End: "10:00"}); !slices.Equal(fieldsOf(t, err), []string{"status"}) {
 			t.Fatalf("moving a cancelled appointment: %v", err)
 		}
-		if err := cw.RecordAttendance(ctx, w.Actor(), c, byUs, casework.AttendanceInput{Outcome: "attended"}); !slices.Equal(apptFields(t, err), []string{"status"}) {
+		if err := cw.RecordAttendance(ctx, w.Actor(), c, byUs, casework.AttendanceInput{Outcome: "attended"}); !slices.Equal(fieldsOf(t, err), []string{"status"}) {
 			t.Fatalf("attendance of a cancelled appointment: %v", err)
 		}
 
@@ -152,14 +138,14 @@ func TestAppointmentsP06(t *testing.T) {
 		late := book(t, env, w, c, casework.AppointmentInput{Worker: w.ID, Date: "2026-11-25", Start: "11:00", End: "11:50"})
 		dna1 := book(t, env, w, c, casework.AppointmentInput{Worker: w.ID, Date: "2026-11-25", Start: "12:00", End: "12:50"})
 		dna2 := book(t, env, w, c, casework.AppointmentInput{Worker: w.ID, Date: "2026-11-25", Start: "13:00", End: "13:50"})
-		if err := cw.RecordAttendance(ctx, w.Actor(), c, attended, casework.AttendanceInput{Outcome: "attended"}); !slices.Equal(apptFields(t, err), []string{"outcome"}) {
+		if err := cw.RecordAttendance(ctx, w.Actor(), c, attended, casework.AttendanceInput{Outcome: "attended"}); !slices.Equal(fieldsOf(t, err), []string{"outcome"}) {
 			t.Fatalf("attendance before the start: %v", err)
 		}
 		env.Clock.Advance(5 * time.Hour) // 14:30
-		if err := cw.RecordAttendance(ctx, w.Actor(), c, late, casework.AttendanceInput{Outcome: "late"}); !slices.Equal(apptFields(t, err), []string{"late_minutes"}) {
+		if err := cw.RecordAttendance(ctx, w.Actor(), c, late, casework.AttendanceInput{Outcome: "late"}); !slices.Equal(fieldsOf(t, err), []string{"late_minutes"}) {
 			t.Fatalf("late without minutes: %v", err)
 		}
-		if err := cw.RecordAttendance(ctx, w.Actor(), c, late, casework.AttendanceInput{Outcome: "late", LateMinutes: "many"}); !slices.Equal(apptFields(t, err), []string{"late_minutes"}) {
+		if err := cw.RecordAttendance(ctx, w.Actor(), c, late, casework.AttendanceInput{Outcome: "late", LateMinutes: "many"}); !slices.Equal(fieldsOf(t, err), []string{"late_minutes"}) {
 			t.Fatalf("late by words: %v", err)
 		}
 		for id, in := range map[string]casework.AttendanceInput{
@@ -226,7 +212,7 @@ func TestAppointmentsOfACase(t *testing.T) {
 		book(t, env, w, c, casework.AppointmentInput{CaseID: caseID, Worker: w.ID, Date: "2026-11-25", Start: "10:00", End: "11:00"})
 		book(t, env, w, c, casework.AppointmentInput{Worker: w.ID, Date: "2026-11-25", Start: "11:00", End: "12:00"})
 		other := apptClient(t, env, w, svc.ID, "Femi")
-		if _, err := env.Casework.BookAppointment(ctx, w.Actor(), other, casework.AppointmentInput{CaseID: caseID, Worker: w.ID, Date: "2026-11-25", Start: "10:00", End: "11:00", Kind: "phone"}); !slices.Equal(apptFields(t, err), []string{"case_id"}) {
+		if _, err := env.Casework.BookAppointment(ctx, w.Actor(), other, casework.AppointmentInput{CaseID: caseID, Worker: w.ID, Date: "2026-11-25", Start: "10:00", End: "11:00", Kind: "phone"}); !slices.Equal(fieldsOf(t, err), []string{"case_id"}) {
 			t.Fatalf("another client's case: %v", err)
 		}
 		list, err := env.Casework.Appointments(ctx, w.Actor(), c, caseID, access.Casework)
@@ -279,7 +265,7 @@ func TestAppointmentBadInput(t *testing.T) {
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := env.Casework.BookAppointment(ctx, w.Actor(), c, tt.in)
-				if got := apptFields(t, err); !slices.Equal(got, tt.fields) {
+				if got := fieldsOf(t, err); !slices.Equal(got, tt.fields) {
 					t.Fatalf("fields %v, want %v", got, tt.fields)
 				}
 				var ve *casework.ValidationError
@@ -308,7 +294,7 @@ func TestAppointmentBadInput(t *testing.T) {
 			{"cancel: no reason", env.Casework.CancelAppointment(ctx, w.Actor(), c, a, casework.CancelInput{By: "client"}), []string{"reason"}},
 			{"attendance: unknown", env.Casework.RecordAttendance(ctx, w.Actor(), c, a, casework.AttendanceInput{Outcome: "maybe"}), []string{"outcome"}},
 		} {
-			if got := apptFields(t, tt.err); !slices.Equal(got, tt.fields) {
+			if got := fieldsOf(t, tt.err); !slices.Equal(got, tt.fields) {
 				t.Errorf("%s: fields %v, want %v", tt.name, got, tt.fields)
 			}
 		}

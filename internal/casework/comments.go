@@ -177,7 +177,7 @@ func (cw *Casework) RecordComment(ctx context.Context, actor access.Actor, clien
 	}
 	today := commentToday(cw.now())
 	var v ValidationError
-	service := apptChooseService(&v, in.Service, apptServices(actor, h.Subject()))
+	service := apptChooseService(&v, in.Service, sharedServices(actor, h.Subject()))
 	kind := strings.TrimSpace(in.Kind)
 	if !apptHasCode(CommentKinds, kind) {
 		v.add("kind", "Choose suggestion, comment, concern or complaint")
@@ -317,7 +317,7 @@ func (cw *Casework) ClientCommentList(ctx context.Context, actor access.Actor, c
 		return ClientComments{}, err
 	}
 	out := ClientComments{Header: hd, Today: commentToday(cw.now())}
-	out.CanRecord = actor.Role != access.DPO && len(apptServices(actor, h.Subject())) > 0
+	out.CanRecord = actor.Role != access.DPO && len(sharedServices(actor, h.Subject())) > 0
 	rows, err := cw.db.Query(ctx, "SELECT "+commentColumns+" FROM client_comments WHERE client_id = ? ORDER BY received_on DESC, created_at DESC, id", clientID)
 	if err != nil {
 		return ClientComments{}, fmt.Errorf("comments: %w", err)

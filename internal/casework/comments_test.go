@@ -63,7 +63,7 @@ func TestCommentsP07(t *testing.T) {
 		}
 
 		// Not closed before it is answered.
-		if err := cw.CloseComment(ctx, mgr.Actor(), c, id, got.Version); !slices.Equal(apptFields(t, err), []string{"status"}) {
+		if err := cw.CloseComment(ctx, mgr.Actor(), c, id, got.Version); !slices.Equal(fieldsOf(t, err), []string{"status"}) {
 			t.Fatalf("closing an unanswered comment: %v", err)
 		}
 		// Handed to another owner, then answered (today by default).
@@ -74,10 +74,10 @@ func TestCommentsP07(t *testing.T) {
 		if got.OwnerID != w.ID {
 			t.Fatalf("owner %s, want %s", got.OwnerID, w.ID)
 		}
-		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "", Version: got.Version}); !slices.Equal(apptFields(t, err), []string{"answer"}) {
+		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "", Version: got.Version}); !slices.Equal(fieldsOf(t, err), []string{"answer"}) {
 			t.Fatalf("empty answer: %v", err)
 		}
-		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "x", AnsweredOn: "2026-11-19", Version: got.Version}); !slices.Equal(apptFields(t, err), []string{"answered_on"}) {
+		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "x", AnsweredOn: "2026-11-19", Version: got.Version}); !slices.Equal(fieldsOf(t, err), []string{"answered_on"}) {
 			t.Fatalf("answered before received: %v", err)
 		}
 		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "We now see clients in room 3, which has a closed door.", Version: got.Version}); err != nil {
@@ -100,7 +100,7 @@ func TestCommentsP07(t *testing.T) {
 		if got.Status != casework.CommentClosed || got.ClosedOn.Format(casework.DateLayout) != "2026-11-28" {
 			t.Fatalf("closed: %+v", got)
 		}
-		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "changed", Version: got.Version}); !slices.Equal(apptFields(t, err), []string{"status"}) {
+		if err := cw.AnswerComment(ctx, w.Actor(), c, id, casework.CommentAnswerInput{Answer: "changed", Version: got.Version}); !slices.Equal(fieldsOf(t, err), []string{"status"}) {
 			t.Fatalf("answering a closed comment: %v", err)
 		}
 
@@ -146,7 +146,7 @@ func TestCommentBadInput(t *testing.T) {
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				_, err := env.Casework.RecordComment(ctx, w.Actor(), c, tt.in)
-				if got := apptFields(t, err); !slices.Equal(got, tt.fields) {
+				if got := fieldsOf(t, err); !slices.Equal(got, tt.fields) {
 					t.Fatalf("fields %v, want %v", got, tt.fields)
 				}
 			})

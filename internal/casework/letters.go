@@ -211,7 +211,7 @@ func (cw *Casework) NewLetterForm(ctx context.Context, actor access.Actor, clien
 	if err != nil {
 		return LetterForm{}, err
 	}
-	f := LetterForm{Header: c.Header(), Services: noteServices(actor, h.Subject())}
+	f := LetterForm{Header: c.Header(), Services: sharedServices(actor, h.Subject())}
 	f.PlainEnvelope, f.Warnings = letterSafety(c.SafeContact)
 	if f.Cases, err = cw.noteCases(ctx, clientID, f.Services); err != nil {
 		return LetterForm{}, err

@@ -660,18 +660,6 @@ func (cw *Casework) SetClinicalReaders(ctx context.Context, actor access.Actor, 
 	return nil
 }
 
-// noteServices lists the client's services the actor works in: those a
-// note of theirs may be written in.
-func noteServices(actor access.Actor, s access.Subject) []string {
-	var out []string
-	for _, id := range s.ServiceIDs() {
-		if actor.InService(id) {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 // NoteForm is what the new-note form needs: the header, the services the
 // note may be written in, their open cases, and the contacts still
 // awaiting a note.
@@ -693,7 +681,7 @@ func (cw *Casework) NewNoteForm(ctx context.Context, actor access.Actor, clientI
 	if err != nil {
 		return NoteForm{}, err
 	}
-	f := NoteForm{Header: hd, Services: noteServices(actor, h.Subject())}
+	f := NoteForm{Header: hd, Services: sharedServices(actor, h.Subject())}
 	if f.Cases, err = cw.noteCases(ctx, clientID, f.Services); err != nil {
 		return NoteForm{}, err
 	}
@@ -807,7 +795,7 @@ func (cw *Casework) AddNote(ctx context.Context, actor access.Actor, clientID st
 // case's, the one asked for, or the only one the writer shares with the
 // client.
 func (cw *Casework) chooseNoteService(ctx context.Context, v *ValidationError, actor access.Actor, h *gate.Handle, asked, caseID string) string {
-	mine := noteServices(actor, h.Subject())
+	mine := sharedServices(actor, h.Subject())
 	if caseID != "" {
 		svc, ok := cw.caseService(ctx, h.ClientID(), caseID)
 		if !ok || !slices.Contains(mine, svc) {

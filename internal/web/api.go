@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,8 +223,46 @@ func (s *Server) apiCreateClient(w http.ResponseWriter, r *http.Request, v *view
 	return nil
 }
 
-// apiPurpose reads the purpose query parameter; the default is casework
-// (administration for admin staff).
+// apiCreate answers the POST that records something new of a client's (a
+// case, a note, a letter, an appointment, a comment): it decodes a T,
+// records it with create, and answers 201 with the new id and, in
+// Location, where it is, under kind.
+func apiCreate[T any](kind string, create func(ctx context.Context, actor access.Actor, clientID string, in T) (string, error)) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		var in T
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		clientID := r.PathValue("id")
+		id, err := create(r.Context(), v.User.Actor(), clientID, in)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", "/api/v1/clients/"+clientID+"/"+kind+"/"+id)
+		writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+		return nil
+	}
+}
+
+// apiChange answers the POST that changes one of a client's records (a
+// case's status, an appointment's time, a comment's answer): it decodes a
+// T, applies it with change to the record the path names by idParam, and
+// answers with get: the record as it now is.
+func apiChange[T any](idParam string, change func(ctx context.Context, actor access.Actor, clientID, id string, in T) error, get apiHandler) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
+		var in T
+		if err := decodeJSON(r, &in); err != nil {
+			return err
+		}
+		if err := change(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue(idParam), in); err != nil {
+			return err
+		}
+		return get(w, r, v)
+	}
+}
+
+// apiPurpose reads the purpose query parameter of every API read; the
+// default is casework (administration for admin staff).
 func apiPurpose(r *http.Request, v *viewer) (access.Purpose, error) {
 	p := access.Purpose(r.URL.Query().Get("purpose"))
 	if p == "" {

@@ -209,7 +209,7 @@ type bookForm struct {
 	Services, Workers, Cases []apptOption
 	Kinds                    []apptOption
 	Service, Worker, CaseID  string
-	Day, Month, Year         string
+	Date                     dateFields
 	Start, End, Kind, Where  string
 	Err                      map[string]string
 }
@@ -285,10 +285,10 @@ func (s *Server) bookAppointment(w http.ResponseWriter, r *http.Request, v *view
 	id := r.PathValue("id")
 	f := bookForm{basePage: s.base(v), ClientID: id,
 		Service: r.PostFormValue("service"), Worker: r.PostFormValue("worker"), CaseID: r.PostFormValue("case_id"),
-		Day: strings.TrimSpace(r.PostFormValue("date_day")), Month: strings.TrimSpace(r.PostFormValue("date_month")), Year: strings.TrimSpace(r.PostFormValue("date_year")),
+		Date:  postedDate(r, "date"),
 		Start: r.PostFormValue("start"), End: r.PostFormValue("end"), Kind: r.PostFormValue("kind"), Where: r.PostFormValue("location"),
 	}
-	in := casework.AppointmentInput{CaseID: f.CaseID, Service: f.Service, Worker: f.Worker, Date: joinDate(f.Day, f.Month, f.Year),
+	in := casework.AppointmentInput{CaseID: f.CaseID, Service: f.Service, Worker: f.Worker, Date: f.Date.date(),
 		Start: f.Start, End: f.End, Kind: f.Kind, Location: f.Where}
 	_, err := s.app.Casework.BookAppointment(r.Context(), v.User.Actor(), id, in)
 	var ve *casework.ValidationError
@@ -327,11 +327,12 @@ type appointmentPage struct {
 	CanChange   bool     // the viewer may change appointments at all
 	Version     int64
 
-	MoveDay, MoveMonth, MoveYear, MoveStart, MoveEnd string
-	CancelBy, CancelReason, CancelNote               string
-	Outcome, LateMinutes                             string
-	ReasonsClient, ReasonsUs, Outcomes               []apptOption
-	Err                                              map[string]string
+	MoveDate                           dateFields
+	MoveStart, MoveEnd                 string
+	CancelBy, CancelReason, CancelNote string
+	Outcome, LateMinutes               string
+	ReasonsClient, ReasonsUs, Outcomes []apptOption
+	Err                                map[string]string
 }
 
 type apptMoveRow struct{ From, To, By, At string }
@@ -424,15 +425,12 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, v *vi
 }
 
 func (s *Server) moveAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	day, month, year := strings.TrimSpace(r.PostFormValue("date_day")), strings.TrimSpace(r.PostFormValue("date_month")), strings.TrimSpace(r.PostFormValue("date_year"))
-	start, end := r.PostFormValue("start"), r.PostFormValue("end")
+	date, start, end := postedDate(r, "date"), r.PostFormValue("start"), r.PostFormValue("end")
 	return s.changeAppointment(w, r, v, "moved",
-		func(p *appointmentPage) {
-			p.MoveDay, p.MoveMonth, p.MoveYear, p.MoveStart, p.MoveEnd = day, month, year, start, end
-		},
+		func(p *appointmentPage) { p.MoveDate, p.MoveStart, p.MoveEnd = date, start, end },
 		func(version int64) error {
 			return s.app.Casework.MoveAppointment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("aid"),
-				casework.MoveInput{Date: joinDate(day, month, year), Start: start, End: end, Version: version})
+				casework.MoveInput{Date: date.date(), Start: start, End: end, Version: version})
 		})
 }
 
@@ -602,25 +600,8 @@ type apiAttendance struct {
 	CancelledByUs     int `json:"cancelled_by_us"`
 }
 
-// apptAPIPurpose reads ?purpose= as the client API does: default casework
-// (administration for admin staff).
-func apptAPIPurpose(v *viewer, r *http.Request) (access.Purpose, error) {
-	p := access.Purpose(r.URL.Query().Get("purpose"))
-	if p == "" {
-		p = access.Casework
-		if v.User.Role == access.AdminStaff {
-			p = access.Administration
-		}
-	}
-	if !p.Valid() {
-		return p, &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "Unknown purpose.",
-			Fields: []casework.FieldError{{Field: "purpose", Message: "must be one of casework, administration, rights-request, review"}}}
-	}
-	return p, nil
-}
-
 func (s *Server) apiAppointments(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := apptAPIPurpose(v, r)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -644,23 +625,8 @@ func (s *Server) apiAppointments(w http.ResponseWriter, r *http.Request, v *view
 	return nil
 }
 
-func (s *Server) apiBookAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.AppointmentInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	aid, err := s.app.Casework.BookAppointment(r.Context(), v.User.Actor(), id, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/clients/"+id+"/appointments/"+aid)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": aid})
-	return nil
-}
-
 func (s *Server) apiGetAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := apptAPIPurpose(v, r)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -672,23 +638,8 @@ func (s *Server) apiGetAppointment(w http.ResponseWriter, r *http.Request, v *vi
 	return nil
 }
 
-// apiChangeAppointment decodes in, runs change and answers with the
-// appointment as it now is.
-func apiChangeAppointment[T any](s *Server, change func(ctx context.Context, actor access.Actor, clientID, id string, in T) error) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
-		var in T
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		if err := change(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("aid"), in); err != nil {
-			return err
-		}
-		return s.apiGetAppointment(w, r, v)
-	}
-}
-
 func (s *Server) apiWeek(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := apptAPIPurpose(v, r)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -731,18 +682,6 @@ func (s *Server) apiWeek(w http.ResponseWriter, r *http.Request, v *viewer) erro
 		"end": wk.Start.AddDate(0, 0, 6).Format(casework.DateLayout), "appointments": list,
 	})
 	return nil
-}
-
-func (s *Server) apiMoveAppointment() apiHandler {
-	return apiChangeAppointment(s, s.app.Casework.MoveAppointment)
-}
-
-func (s *Server) apiCancelAppointment() apiHandler {
-	return apiChangeAppointment(s, s.app.Casework.CancelAppointment)
-}
-
-func (s *Server) apiRecordAttendance() apiHandler {
-	return apiChangeAppointment(s, s.app.Casework.RecordAttendance)
 }
 
 // homeAppointments is the caseload home page's appointments section: the

@@ -17,18 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// apptClient records a client as p and returns their id.
-func apptClient(t *testing.T, env *apptest.Env, p apptest.Person, serviceID, given, family string) string {
-	t.Helper()
-	id, err := env.Casework.CreateClient(context.Background(), p.Actor(), casework.ClientInput{
-		ServiceID: serviceID, GivenName: given, FamilyName: family, DateOfBirth: "1991-02-03",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func apptRows(t *testing.T, env *apptest.Env, table string) int {
 	t.Helper()
 	var n int
@@ -36,17 +24,6 @@ func apptRows(t *testing.T, env *apptest.Env, table string) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-var apptVersionRE = regexp.MustCompile(`name="version" value="(\d+)"`)
-
-func apptVersion(t *testing.T, body string) string {
-	t.Helper()
-	m := apptVersionRE.FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no version in the form")
-	}
-	return m[1]
 }
 
 // The test clock starts on Wednesday 25 November 2026, 09:30.
@@ -61,7 +38,7 @@ func TestAppointmentPages(t *testing.T) {
 		ts := newServer(t, env)
 		svc := env.Service(t, "Counselling", false)
 		w := env.Person(t, access.Caseworker, svc.ID)
-		id := apptClient(t, env, w, svc.ID, "Zainab", "Okonkwo-Ward")
+		id := recordClient(t, env, w, svc.ID, "Zainab", "Okonkwo-Ward")
 		c := ts.signIn(t, w)
 		base := "/clients/" + id + "/appointments"
 
@@ -112,7 +89,7 @@ func TestAppointmentPages(t *testing.T) {
 
 		// Moved: the history is on the page.
 		_, body = ts.get(t, c, base+"/"+laterID)
-		move := url.Values{"version": {apptVersion(t, body)}, "date_day": {"27"}, "date_month": {"11"}, "date_year": {"2026"}, "start": {"16:00"}, "end": {"15:00"}}
+		move := url.Values{"version": {formVersion(t, body)}, "date_day": {"27"}, "date_month": {"11"}, "date_year": {"2026"}, "start": {"16:00"}, "end": {"15:00"}}
 		resp, body = ts.post(t, c, base+"/"+laterID+"/move", move)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `href="#move-end"`) || !strings.Contains(body, `value="16:00"`) || !strings.Contains(body, `id="move-date-day" name="date_day" type="text" inputmode="numeric" autocomplete="off" value="27"`) {
 			t.Fatalf("bad move: %d", resp.StatusCode)
@@ -134,7 +111,7 @@ func TestAppointmentPages(t *testing.T) {
 
 		// Cancelled by the client, with a reason and a note.
 		_, body = ts.get(t, c, base+"/"+laterID)
-		cancel := url.Values{"version": {apptVersion(t, body)}, "by": {"client"}, "reason": {""}, "note": {"Rang at 8am, will rebook"}}
+		cancel := url.Values{"version": {formVersion(t, body)}, "by": {"client"}, "reason": {""}, "note": {"Rang at 8am, will rebook"}}
 		resp, body = ts.post(t, c, base+"/"+laterID+"/cancel", cancel)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `href="#cancel-reason"`) || !strings.Contains(body, "Rang at 8am, will rebook</textarea>") {
 			t.Fatalf("cancel without a reason: %d", resp.StatusCode)
@@ -155,7 +132,7 @@ func TestAppointmentPages(t *testing.T) {
 		}
 		env.Clock.Advance(20 * time.Minute) // 09:50
 		_, body = ts.get(t, c, base+"/"+soonID)
-		resp, _ = ts.post(t, c, base+"/"+soonID+"/attendance", url.Values{"version": {apptVersion(t, body)}, "outcome": {"did-not-attend"}})
+		resp, _ = ts.post(t, c, base+"/"+soonID+"/attendance", url.Values{"version": {formVersion(t, body)}, "outcome": {"did-not-attend"}})
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("attendance: %d", resp.StatusCode)
 		}
@@ -223,7 +200,7 @@ func TestAppointmentsAdminStaff(t *testing.T) {
 		w := env.Person(t, access.Caseworker, svc.ID)
 		admin := env.Person(t, access.AdminStaff, svc.ID)
 		stranger := env.Person(t, access.Caseworker, env.Service(t, "Refugee welcome", false).ID)
-		id := apptClient(t, env, w, svc.ID, "Kwame", "Mensah")
+		id := recordClient(t, env, w, svc.ID, "Kwame", "Mensah")
 		c := ts.signIn(t, admin)
 		_, form := ts.get(t, c, "/clients/"+id+"/appointments/new")
 		if !strings.Contains(form, `<option value="`+w.ID+`" selected>`) {
@@ -251,7 +228,7 @@ func TestAppointmentAPI(t *testing.T) {
 		ts := newServer(t, env)
 		svc := env.Service(t, "Counselling", false)
 		w := env.Person(t, access.Caseworker, svc.ID)
-		id := apptClient(t, env, w, svc.ID, "Irina", "Volkova")
+		id := recordClient(t, env, w, svc.ID, "Irina", "Volkova")
 		token, err := env.Staff.CreateToken(ctx, w.Email, 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
@@ -356,7 +333,7 @@ func TestAppointmentPagesAccessible(t *testing.T) {
 	svc := env.Service(t, "Counselling", false)
 	w := env.Person(t, access.Caseworker, svc.ID)
 	mgr := env.Person(t, access.Manager, svc.ID)
-	id := apptClient(t, env, w, svc.ID, "Shirin", "Rostami")
+	id := recordClient(t, env, w, svc.ID, "Shirin", "Rostami")
 	now := time.Now().In(casework.LocalZone())
 	today, tomorrow := now.Format(casework.DateLayout), now.AddDate(0, 0, 1).Format(casework.DateLayout)
 	started, err := env.Casework.BookAppointment(ctx, w.Actor(), id, casework.AppointmentInput{Worker: w.ID, Date: today, Start: "00:00", End: "00:01", Kind: "phone"})

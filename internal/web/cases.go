@@ -722,21 +722,6 @@ func (s *Server) apiListCases(w http.ResponseWriter, r *http.Request, v *viewer)
 	return nil
 }
 
-func (s *Server) apiOpenCase(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.CaseInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	caseID, err := s.app.Casework.OpenCase(r.Context(), v.User.Actor(), id, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/clients/"+id+"/cases/"+caseID)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": caseID})
-	return nil
-}
-
 func (s *Server) apiGetCase(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	p, err := apiPurpose(r, v)
 	if err != nil {
@@ -757,28 +742,6 @@ func (s *Server) apiGetCase(w http.ResponseWriter, r *http.Request, v *viewer) e
 		History []apiCaseEvent `json:"history"`
 	}{toAPICase(cd.Case), events})
 	return nil
-}
-
-func (s *Server) apiSetCaseStatus(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.StatusInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if err := s.app.Casework.SetCaseStatus(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("case"), in); err != nil {
-		return err
-	}
-	return s.apiGetCase(w, r, v)
-}
-
-func (s *Server) apiHandOverCase(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.HandOverInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	if err := s.app.Casework.HandOver(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("case"), in); err != nil {
-		return err
-	}
-	return s.apiGetCase(w, r, v)
 }
 
 // apiCaseload is the home page's lists: scope "mine" (default) or

@@ -1,10 +1,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/caseward/caseward/internal/access"
@@ -86,8 +86,7 @@ type commentForm struct {
 	ClientID                        string
 	Services, Owners, Kinds, Ways   []apptOption
 	Service, Kind, What, How, Owner string
-	RecvDay, RecvMonth, RecvYear    string
-	DueDay, DueMonth, DueYear       string
+	Received, Due                   dateFields
 	Err                             map[string]string
 }
 
@@ -115,8 +114,7 @@ func (s *Server) newCommentForm(w http.ResponseWriter, r *http.Request, v *viewe
 		return err
 	}
 	today := s.now().In(casework.LocalZone())
-	f := commentForm{basePage: s.base(v), ClientID: id,
-		RecvDay: strconv.Itoa(today.Day()), RecvMonth: strconv.Itoa(int(today.Month())), RecvYear: strconv.Itoa(today.Year())}
+	f := commentForm{basePage: s.base(v), ClientID: id, Received: dayOf(today)}
 	f.fill(bo, d)
 	if len(bo.Services) == 1 {
 		f.Service = bo.Services[0].ServiceID
@@ -132,11 +130,10 @@ func (s *Server) recordComment(w http.ResponseWriter, r *http.Request, v *viewer
 	f := commentForm{basePage: s.base(v), ClientID: id,
 		Service: r.PostFormValue("service"), Kind: r.PostFormValue("kind"), What: r.PostFormValue("what"),
 		How: r.PostFormValue("how_received"), Owner: r.PostFormValue("owner"),
-		RecvDay: strings.TrimSpace(r.PostFormValue("received_day")), RecvMonth: strings.TrimSpace(r.PostFormValue("received_month")), RecvYear: strings.TrimSpace(r.PostFormValue("received_year")),
-		DueDay: strings.TrimSpace(r.PostFormValue("due_day")), DueMonth: strings.TrimSpace(r.PostFormValue("due_month")), DueYear: strings.TrimSpace(r.PostFormValue("due_year")),
+		Received: postedDate(r, "received"), Due: postedDate(r, "due"),
 	}
 	in := casework.CommentInput{Service: f.Service, Kind: f.Kind, What: f.What, HowReceived: f.How, Owner: f.Owner,
-		ReceivedOn: joinDate(f.RecvDay, f.RecvMonth, f.RecvYear), DueOn: joinDate(f.DueDay, f.DueMonth, f.DueYear)}
+		ReceivedOn: f.Received.date(), DueOn: f.Due.date()}
 	cid, err := s.app.Casework.RecordComment(r.Context(), v.User.Actor(), id, in)
 	var ve *casework.ValidationError
 	switch {
@@ -158,20 +155,20 @@ func (s *Server) recordComment(w http.ResponseWriter, r *http.Request, v *viewer
 // commentPage is one comment with the forms that track it to an answer.
 type commentPage struct {
 	basePage
-	Header                  casework.Header
-	ClientID                string
-	Q                       string
-	C                       casework.Comment
-	Row                     commentRow
-	Service                 string
-	RecordedBy, AnsweredBy  string
-	WhatLines, AnswerLines  []string
-	CanChange               bool
-	Version                 int64
-	Owners                  []apptOption
-	Answer, Owner           string
-	AnsDay, AnsMonth, AnsYr string
-	Err                     map[string]string
+	Header                 casework.Header
+	ClientID               string
+	Q                      string
+	C                      casework.Comment
+	Row                    commentRow
+	Service                string
+	RecordedBy, AnsweredBy string
+	WhatLines, AnswerLines []string
+	CanChange              bool
+	Version                int64
+	Owners                 []apptOption
+	Answer, Owner          string
+	Answered               dateFields
+	Err                    map[string]string
 }
 
 var commentPageFields = map[string]string{"answer": "answer", "answered_on": "answered-day", "owner": "owner", "status": ""}
@@ -242,10 +239,10 @@ func (s *Server) changeComment(w http.ResponseWriter, r *http.Request, v *viewer
 }
 
 func (s *Server) answerComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	day, month, year := strings.TrimSpace(r.PostFormValue("answered_day")), strings.TrimSpace(r.PostFormValue("answered_month")), strings.TrimSpace(r.PostFormValue("answered_year"))
-	in := casework.CommentAnswerInput{Answer: r.PostFormValue("answer"), AnsweredOn: joinDate(day, month, year)}
+	on := postedDate(r, "answered")
+	in := casework.CommentAnswerInput{Answer: r.PostFormValue("answer"), AnsweredOn: on.date()}
 	return s.changeComment(w, r, v, "answered",
-		func(p *commentPage) { p.Answer, p.AnsDay, p.AnsMonth, p.AnsYr = in.Answer, day, month, year },
+		func(p *commentPage) { p.Answer, p.Answered = in.Answer, on },
 		func(version int64) error {
 			in.Version = version
 			return s.app.Casework.AnswerComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
@@ -361,7 +358,7 @@ func toAPIComment(c casework.Comment, today time.Time) apiComment {
 }
 
 func (s *Server) apiClientComments(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := apptAPIPurpose(v, r)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -377,23 +374,8 @@ func (s *Server) apiClientComments(w http.ResponseWriter, r *http.Request, v *vi
 	return nil
 }
 
-func (s *Server) apiRecordComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.CommentInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	cid, err := s.app.Casework.RecordComment(r.Context(), v.User.Actor(), id, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/clients/"+id+"/comments/"+cid)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": cid})
-	return nil
-}
-
 func (s *Server) apiGetComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := apptAPIPurpose(v, r)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -405,27 +387,12 @@ func (s *Server) apiGetComment(w http.ResponseWriter, r *http.Request, v *viewer
 	return nil
 }
 
-// apiChangeComment decodes in, runs change and answers with the comment as
-// it now is.
-func apiChangeComment[T any](s *Server, change func(r *http.Request, v *viewer, in T) error) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, v *viewer) error {
-		var in T
-		if err := decodeJSON(r, &in); err != nil {
-			return err
-		}
-		if err := change(r, v, in); err != nil {
-			return err
-		}
-		return s.apiGetComment(w, r, v)
-	}
-}
-
 type apiCloseInput struct {
 	Version int64 `json:"version"`
 }
 
 func (s *Server) apiTrackComments(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := apptAPIPurpose(v, r)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -449,20 +416,7 @@ func (s *Server) apiTrackComments(w http.ResponseWriter, r *http.Request, v *vie
 	return nil
 }
 
-func (s *Server) apiAnswerComment() apiHandler {
-	return apiChangeComment(s, func(r *http.Request, v *viewer, in casework.CommentAnswerInput) error {
-		return s.app.Casework.AnswerComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
-	})
-}
-
-func (s *Server) apiCloseComment() apiHandler {
-	return apiChangeComment(s, func(r *http.Request, v *viewer, in apiCloseInput) error {
-		return s.app.Casework.CloseComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in.Version)
-	})
-}
-
-func (s *Server) apiSetCommentOwner() apiHandler {
-	return apiChangeComment(s, func(r *http.Request, v *viewer, in casework.CommentOwnerInput) error {
-		return s.app.Casework.SetCommentOwner(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), in)
-	})
+// apiCloseComment closes a comment: the API sends only the version.
+func (s *Server) apiCloseComment(ctx context.Context, actor access.Actor, clientID, id string, in apiCloseInput) error {
+	return s.app.Casework.CloseComment(ctx, actor, clientID, id, in.Version)
 }

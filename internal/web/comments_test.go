@@ -26,7 +26,7 @@ func TestCommentPages(t *testing.T) {
 		svc := env.Service(t, "Counselling", false)
 		w := env.Person(t, access.Caseworker, svc.ID)
 		mgr := env.Person(t, access.Manager, svc.ID)
-		id := apptClient(t, env, w, svc.ID, "Parisa", "Hosseini")
+		id := recordClient(t, env, w, svc.ID, "Parisa", "Hosseini")
 		c := ts.signIn(t, w)
 		base := "/clients/" + id + "/comments"
 
@@ -97,7 +97,7 @@ func TestCommentPages(t *testing.T) {
 
 		// Answered (the date kept when the form has an error), then closed.
 		_, body = ts.get(t, c, page)
-		answer := url.Values{"version": {apptVersion(t, body)}, "answer": {""}, "answered_day": {"20"}, "answered_month": {"11"}, "answered_year": {"2026"}}
+		answer := url.Values{"version": {formVersion(t, body)}, "answer": {""}, "answered_day": {"20"}, "answered_month": {"11"}, "answered_year": {"2026"}}
 		resp, body = ts.post(t, c, page+"/answer", answer)
 		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `href="#answer"`) || !strings.Contains(body, `id="answered-day" name="answered_day" type="text" inputmode="numeric" autocomplete="off" value="20"`) {
 			t.Fatalf("empty answer: %d", resp.StatusCode)
@@ -110,7 +110,7 @@ func TestCommentPages(t *testing.T) {
 		if !strings.Contains(body, "We have corrected the address and apologised.") || !strings.Contains(body, "20 November 2026, recorded by") || !strings.Contains(body, ">Answered<") {
 			t.Error("answer not shown")
 		}
-		if resp, _ := ts.post(t, c, page+"/close", url.Values{"version": {apptVersion(t, body)}}); resp.StatusCode != http.StatusSeeOther {
+		if resp, _ := ts.post(t, c, page+"/close", url.Values{"version": {formVersion(t, body)}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("close: %d", resp.StatusCode)
 		}
 		_, body = ts.get(t, c, page)
@@ -145,7 +145,7 @@ func TestCommentAPI(t *testing.T) {
 		svc := env.Service(t, "Counselling", false)
 		w := env.Person(t, access.Caseworker, svc.ID)
 		mgr := env.Person(t, access.Manager, svc.ID)
-		id := apptClient(t, env, w, svc.ID, "Mehmet", "Yilmaz")
+		id := recordClient(t, env, w, svc.ID, "Mehmet", "Yilmaz")
 		token, _ := env.Staff.CreateToken(ctx, w.Email, 24*time.Hour)
 		mtoken, _ := env.Staff.CreateToken(ctx, mgr.Email, 24*time.Hour)
 		base := "/api/v1/clients/" + id + "/comments"

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -295,7 +294,7 @@ func (s *Server) viewNote(w http.ResponseWriter, r *http.Request, v *viewer) err
 type noteActionForm struct {
 	Index, Number             int
 	What, Who, Other          string
-	DueDay, DueMonth, DueYear string
+	Due                       dateFields
 	ErrWhat, ErrWho, ErrOther string
 	ErrDue                    string
 }
@@ -324,9 +323,7 @@ type noteForm struct {
 	Workers    []noteOption
 	Kind       string
 	Method     string
-	Day, Month string
-	Year, Hour string
-	Minute     string
+	When       dateFields
 	Present    string
 	Discussed  string
 	Support    string
@@ -429,15 +426,14 @@ func readNoteForm(r *http.Request, f *noteForm, minRows int) (casework.NoteText,
 	f.Contact = r.PostFormValue("contact")
 	f.Kind = r.PostFormValue("kind")
 	f.Method = r.PostFormValue("method")
-	f.Day, f.Month, f.Year = strings.TrimSpace(r.PostFormValue("when_day")), strings.TrimSpace(r.PostFormValue("when_month")), strings.TrimSpace(r.PostFormValue("when_year"))
-	f.Hour, f.Minute = strings.TrimSpace(r.PostFormValue("when_hour")), strings.TrimSpace(r.PostFormValue("when_minute"))
+	f.When = postedDate(r, "when")
 	f.Present = r.PostFormValue("present")
 	f.Discussed = r.PostFormValue("discussed")
 	f.Support = r.PostFormValue("support")
 	f.Expect = r.PostFormValue("expectations")
 	f.Reason = r.PostFormValue("reason")
 	text := casework.NoteText{
-		Kind: f.Kind, Method: f.Method, ContactAt: joinDateTime(f.Day, f.Month, f.Year, f.Hour, f.Minute),
+		Kind: f.Kind, Method: f.Method, ContactAt: f.When.dateTime(),
 		Present: f.Present, Discussed: f.Discussed, Support: f.Support, Expectations: f.Expect,
 	}
 	var acts []casework.AgreedActionInput
@@ -445,10 +441,9 @@ func readNoteForm(r *http.Request, f *noteForm, minRows int) (casework.NoteText,
 	for i := range noteActionRows(r, minRows) {
 		pre := "action_" + strconv.Itoa(i) + "_"
 		a := noteActionForm{Index: i, Number: i + 1, What: r.PostFormValue(pre + "what"), Who: r.PostFormValue(pre + "who"), Other: r.PostFormValue(pre + "other"),
-			DueDay: strings.TrimSpace(r.PostFormValue(pre + "due_day")), DueMonth: strings.TrimSpace(r.PostFormValue(pre + "due_month")),
-			DueYear: strings.TrimSpace(r.PostFormValue(pre + "due_year"))}
+			Due: postedDate(r, pre+"due")}
 		f.Actions = append(f.Actions, a)
-		in := casework.AgreedActionInput{What: a.What, Other: a.Other, Due: joinDate(a.DueDay, a.DueMonth, a.DueYear)}
+		in := casework.AgreedActionInput{What: a.What, Other: a.Other, Due: a.Due.date()}
 		if worker, ok := strings.CutPrefix(a.Who, "worker:"); ok {
 			in.Who, in.Worker = string(casework.ActionByWorker), worker
 		} else {
@@ -457,27 +452,6 @@ func readNoteForm(r *http.Request, f *noteForm, minRows int) (casework.NoteText,
 		acts = append(acts, in)
 	}
 	return text, acts
-}
-
-// joinDateTime makes YYYY-MM-DDTHH:MM (UK time) of a date's three boxes
-// and a time's two; anything else is passed on for validation to name.
-func joinDateTime(day, month, year, hour, minute string) string {
-	if day == "" && month == "" && year == "" && hour == "" && minute == "" {
-		return ""
-	}
-	date := joinDate(day, month, year)
-	h, e1 := strconv.Atoi(hour)
-	m, e2 := strconv.Atoi(minute)
-	if date == "invalid" || date == "" || e1 != nil || e2 != nil || h < 0 || h > 23 || m < 0 || m > 59 {
-		return "invalid"
-	}
-	return fmt.Sprintf("%sT%02d:%02d", date, h, m)
-}
-
-func (f *noteForm) setWhen(t time.Time) {
-	t = casework.UKTime(t)
-	f.Day, f.Month, f.Year = strconv.Itoa(t.Day()), strconv.Itoa(int(t.Month())), strconv.Itoa(t.Year())
-	f.Hour, f.Minute = fmt.Sprintf("%02d", t.Hour()), fmt.Sprintf("%02d", t.Minute())
 }
 
 // fillNewNote fills the choices of the new-note form.
@@ -512,7 +486,7 @@ func (s *Server) newNoteForm(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if err := s.fillNewNote(r, v, &f); err != nil {
 		return err
 	}
-	f.setWhen(s.now())
+	f.When = momentOf(s.now())
 	// Writing up an awaited contact: its time, and the contact chosen.
 	if c := r.URL.Query().Get("contact"); c != "" {
 		for _, a := range f.Awaiting {
@@ -591,7 +565,7 @@ func (s *Server) correctNoteForm(w http.ResponseWriter, r *http.Request, v *view
 	}
 	n := view.Note
 	f.Version, f.Kind, f.Method = n.Version, string(n.Kind), string(n.Method)
-	f.setWhen(n.ContactAt)
+	f.When = momentOf(n.ContactAt)
 	f.Present, f.Discussed, f.Support, f.Expect = n.Present, n.Discussed, n.Support, n.Expectations
 	f.Actions = []noteActionForm{{Index: 0, Number: 1}}
 	return s.render(w, http.StatusOK, "note_form", f)
@@ -751,9 +725,7 @@ type letterForm struct {
 	Case          string
 	Channels      []noteOption
 	Channel       string
-	Day, Month    string
-	Year, Hour    string
-	Minute        string
+	When          dateFields
 	Recipient     string
 	Address       string
 	Subject       string
@@ -787,20 +759,17 @@ func (s *Server) newLetterForm(w http.ResponseWriter, r *http.Request, v *viewer
 	if err := s.fillLetterForm(r, v, &f); err != nil {
 		return err
 	}
-	nf := noteForm{}
-	nf.setWhen(s.now())
-	f.Day, f.Month, f.Year, f.Hour, f.Minute = nf.Day, nf.Month, nf.Year, nf.Hour, nf.Minute
+	f.When = momentOf(s.now())
 	return s.render(w, http.StatusOK, "letters_new", f)
 }
 
 func (s *Server) recordLetter(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	f := letterForm{basePage: s.base(v), ClientID: r.PathValue("id")}
 	f.Service, f.Case, f.Channel = r.PostFormValue("service"), r.PostFormValue("case"), r.PostFormValue("channel")
-	f.Day, f.Month, f.Year = strings.TrimSpace(r.PostFormValue("when_day")), strings.TrimSpace(r.PostFormValue("when_month")), strings.TrimSpace(r.PostFormValue("when_year"))
-	f.Hour, f.Minute = strings.TrimSpace(r.PostFormValue("when_hour")), strings.TrimSpace(r.PostFormValue("when_minute"))
+	f.When = postedDate(r, "when")
 	f.Recipient, f.Address, f.Subject, f.Body = r.PostFormValue("recipient"), r.PostFormValue("address"), r.PostFormValue("subject"), r.PostFormValue("body")
 	_, err := s.app.Casework.RecordLetter(r.Context(), v.User.Actor(), f.ClientID, casework.LetterInput{
-		Service: f.Service, Case: f.Case, Channel: f.Channel, SentAt: joinDateTime(f.Day, f.Month, f.Year, f.Hour, f.Minute),
+		Service: f.Service, Case: f.Case, Channel: f.Channel, SentAt: f.When.dateTime(),
 		Recipient: f.Recipient, Address: f.Address, Subject: f.Subject, Body: f.Body,
 	})
 	var ve *casework.ValidationError
@@ -1014,23 +983,6 @@ func toAPINote(n casework.Note) apiNote {
 	return out
 }
 
-// noteAPIPurpose reads ?purpose=, defaulting to casework (administration
-// for admin staff).
-func noteAPIPurpose(r *http.Request, v *viewer) (access.Purpose, error) {
-	p := access.Purpose(r.URL.Query().Get("purpose"))
-	if p == "" {
-		p = access.Casework
-		if v.User.Role == access.AdminStaff {
-			p = access.Administration
-		}
-	}
-	if !p.Valid() {
-		return "", &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: "Unknown purpose.",
-			Fields: []casework.FieldError{{Field: "purpose", Message: "must be one of casework, administration, rights-request, review"}}}
-	}
-	return p, nil
-}
-
 type apiExpectedContact struct {
 	ID        string `json:"id"`
 	Case      string `json:"case,omitempty"`
@@ -1040,7 +992,7 @@ type apiExpectedContact struct {
 }
 
 func (s *Server) apiNotes(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := noteAPIPurpose(r, v)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -1065,23 +1017,8 @@ func (s *Server) apiNotes(w http.ResponseWriter, r *http.Request, v *viewer) err
 	return nil
 }
 
-func (s *Server) apiAddNote(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.NoteInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	clientID := r.PathValue("id")
-	id, err := s.app.Casework.AddNote(r.Context(), v.User.Actor(), clientID, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/clients/"+clientID+"/notes/"+id)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
-	return nil
-}
-
 func (s *Server) apiGetNote(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := noteAPIPurpose(r, v)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -1136,7 +1073,7 @@ func toAPILetter(l casework.Letter) apiLetter {
 }
 
 func (s *Server) apiLetters(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := noteAPIPurpose(r, v)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}
@@ -1157,23 +1094,8 @@ func (s *Server) apiLetters(w http.ResponseWriter, r *http.Request, v *viewer) e
 	return nil
 }
 
-func (s *Server) apiRecordLetter(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	var in casework.LetterInput
-	if err := decodeJSON(r, &in); err != nil {
-		return err
-	}
-	clientID := r.PathValue("id")
-	id, err := s.app.Casework.RecordLetter(r.Context(), v.User.Actor(), clientID, in)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/api/v1/clients/"+clientID+"/letters/"+id)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
-	return nil
-}
-
 func (s *Server) apiGetLetter(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	p, err := noteAPIPurpose(r, v)
+	p, err := apiPurpose(r, v)
 	if err != nil {
 		return err
 	}

@@ -60,15 +60,6 @@ func (s noteSite) noteFormValues(discussed string) url.Values {
 	}
 }
 
-func noteMustContain(t *testing.T, what, body string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(body, w) {
-			t.Errorf("%s lacks %q", what, w)
-		}
-	}
-}
-
 var noteLinkRE = regexp.MustCompile(`/clients/[a-z2-7]{26}/notes/([a-z2-7]{26})`)
 
 // P02, P41, P19: writing a note on a tablet-sized form, getting it back
@@ -86,12 +77,12 @@ func TestNotePages(t *testing.T) {
 		if resp.StatusCode != 200 || title(body) != "Contact notes – Caseward" {
 			t.Fatalf("notes: %d %q", resp.StatusCode, title(body))
 		}
-		noteMustContain(t, "empty notes page", body, "No notes yet", `href="`+base+`/new"`, `aria-current="page">Notes`, "Shirin Rahimi")
+		mustContain(t, "empty notes page", body, "No notes yet", `href="`+base+`/new"`, `aria-current="page">Notes`, "Shirin Rahimi")
 
 		// The form starts at now, UK time.
 		_, body = ts.get(t, c, base+"/new")
 		now := casework.UKTime(env.Clock.Now())
-		noteMustContain(t, "new note form", body, `name="when_day" type="text" inputmode="numeric" autocomplete="off" value="`+fmt.Sprint(now.Day())+`"`,
+		mustContain(t, "new note form", body, `name="when_day" type="text" inputmode="numeric" autocomplete="off" value="`+fmt.Sprint(now.Day())+`"`,
 			`value="`+fmt.Sprintf("%02d", now.Hour())+`"`, `name="kind" type="radio" value="contact" checked`, "Me (")
 
 		// Bad input: messages by their fields, what was typed kept.
@@ -103,7 +94,7 @@ func TestNotePages(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(title(body), "Error: ") {
 			t.Fatalf("bad note: %d %q", resp.StatusCode, title(body))
 		}
-		noteMustContain(t, "refused form", body, `href="#method"`, "Choose how the contact happened", `href="#when-day"`,
+		mustContain(t, "refused form", body, `href="#method"`, "Choose how the contact happened", `href="#when-day"`,
 			`href="#action-1-who"`, `href="#action-1-due-day"`, ">Talked about the eviction notice</textarea>", ">Ring the landlord</textarea>",
 			`value="13"`, `<option value="worker:`+s.author.ID+`" selected>`)
 		if strings.Contains(body, "Talked about the eviction notice</a>") {
@@ -124,7 +115,7 @@ func TestNotePages(t *testing.T) {
 			t.Fatalf("save: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		_, body = ts.get(t, c, base+"?done=added")
-		noteMustContain(t, "notes page", body, "Note saved.", "Talked about the eviction notice", "Send the housing form", "Phone", "Contact note")
+		mustContain(t, "notes page", body, "Note saved.", "Talked about the eviction notice", "Send the housing form", "Phone", "Contact note")
 		m := noteLinkRE.FindStringSubmatch(body)
 		if m == nil {
 			t.Fatal("no link to the note")
@@ -133,7 +124,7 @@ func TestNotePages(t *testing.T) {
 
 		// Correct it: a reason is needed; then both versions are shown.
 		_, body = ts.get(t, c, note+"/correct")
-		noteMustContain(t, "correction form", body, ">Talked about the eviction notice</textarea>", `name="version" value="1"`, "Withdraw: Send the housing form")
+		mustContain(t, "correction form", body, ">Talked about the eviction notice</textarea>", `name="version" value="1"`, "Withdraw: Send the housing form")
 		corr := s.noteFormValues("Talked about the eviction notice and the rent arrears")
 		corr.Set("version", "1")
 		for _, k := range []string{"what", "who", "due_day", "due_month", "due_year"} {
@@ -154,10 +145,10 @@ func TestNotePages(t *testing.T) {
 			t.Fatalf("stale correction: %d", resp.StatusCode)
 		}
 		_, body = ts.get(t, c, note)
-		noteMustContain(t, "note page", body, "Corrected", "Version 2: corrected by", "Version 1: written by", "Left out the arrears",
+		mustContain(t, "note page", body, "Corrected", "Version 2: corrected by", "Version 1: written by", "Left out the arrears",
 			"Talked about the eviction notice and the rent arrears", "Talked about the eviction notice</dd>", "Mark as done")
 		_, body = ts.get(t, c, base)
-		noteMustContain(t, "list after correction", body, "Corrected", "and the rent arrears")
+		mustContain(t, "list after correction", body, "Corrected", "and the rent arrears")
 
 		// Mark the action done.
 		action := regexp.MustCompile(`/clients/[a-z2-7]{26}/actions/([a-z2-7]{26})/done`).FindString(body)
@@ -170,7 +161,7 @@ func TestNotePages(t *testing.T) {
 			t.Fatalf("done: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		_, body = ts.get(t, c, resp.Header.Get("Location"))
-		noteMustContain(t, "note after done", body, "Action marked as done.", "govuk-tag--green\">Done")
+		mustContain(t, "note after done", body, "Action marked as done.", "govuk-tag--green\">Done")
 
 		// P19: no personal data in titles or URLs, nor in the logs.
 		for _, p := range []string{base, base + "/new", note, note + "/correct"} {
@@ -204,7 +195,7 @@ func TestRestrictedNotePages(t *testing.T) {
 		}
 		colleague := ts.signIn(t, s.colleague)
 		_, body := ts.get(t, colleague, base)
-		noteMustContain(t, "colleague's list", body, "Clinical note", "What it says is seen only by its author")
+		mustContain(t, "colleague's list", body, "Clinical note", "What it says is seen only by its author")
 		if strings.Contains(body, "assault") || strings.Contains(body, "housing form") {
 			t.Error("the colleague sees the clinical note's text")
 		}
@@ -255,15 +246,15 @@ func TestOverdueNotePages(t *testing.T) {
 		c := ts.signIn(t, s.author)
 		base := "/clients/" + s.clientID + "/notes"
 		_, body := ts.get(t, c, "/notes/overdue")
-		noteMustContain(t, "overdue page", body, casework.Reference(s.clientID), `href="`+base+`"`)
+		mustContain(t, "overdue page", body, casework.Reference(s.clientID), `href="`+base+`"`)
 		_, body = ts.get(t, c, base)
-		noteMustContain(t, "notes page", body, "Contacts without a note", "Overdue", "Write the note")
+		mustContain(t, "notes page", body, "Contacts without a note", "Overdue", "Write the note")
 		write := regexp.MustCompile(`/clients/[a-z2-7]{26}/notes/new\?contact=([a-z2-7]{26})`).FindStringSubmatch(body)
 		if write == nil {
 			t.Fatal("no link to write the note")
 		}
 		_, body = ts.get(t, c, write[0])
-		noteMustContain(t, "form for the contact", body, `value="`+write[1]+`" checked`, "(overdue)")
+		mustContain(t, "form for the contact", body, `value="`+write[1]+`" checked`, "(overdue)")
 
 		in := s.noteFormValues("Session on sleep")
 		at := casework.UKTime(contact)
@@ -296,7 +287,7 @@ func TestLetterPages(t *testing.T) {
 		c := ts.signIn(t, s.author)
 		base := "/clients/" + s.clientID + "/letters"
 		_, body := ts.get(t, c, base+"/new")
-		noteMustContain(t, "letter form", body, "Plain envelope: no sender’s name", "Send letters in a plain envelope")
+		mustContain(t, "letter form", body, "Plain envelope: no sender’s name", "Send letters in a plain envelope")
 		if strings.Index(body, "Plain envelope") > strings.Index(body, `<form method="post" action="/clients/`) {
 			t.Error("the plain-envelope warning comes after the form starts")
 		}
@@ -306,7 +297,7 @@ func TestLetterPages(t *testing.T) {
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("no subject: %d", resp.StatusCode)
 		}
-		noteMustContain(t, "refused letter", body, `href="#subject"`, "Enter the subject or heading", "Your appointment is on Tuesday.</textarea>", `value="Shirin Rahimi"`)
+		mustContain(t, "refused letter", body, `href="#subject"`, "Enter the subject or heading", "Your appointment is on Tuesday.</textarea>", `value="Shirin Rahimi"`)
 		form.Set("subject", "Your next appointment")
 		if resp, _ := ts.post(t, c, base, form); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("save: %d", resp.StatusCode)
@@ -315,10 +306,10 @@ func TestLetterPages(t *testing.T) {
 		if resp.StatusCode != 200 || title(body) != "Letters and e-mails sent – Caseward" {
 			t.Fatalf("letters: %d %q", resp.StatusCode, title(body))
 		}
-		noteMustContain(t, "letters page", body, "Your next appointment", "Letter by post", "24 November 2026 at 4:05pm")
+		mustContain(t, "letters page", body, "Your next appointment", "Letter by post", "24 November 2026 at 4:05pm")
 		link := regexp.MustCompile(`/clients/[a-z2-7]{26}/letters/[a-z2-7]{26}`).FindString(body)
 		_, body = ts.get(t, c, link)
-		noteMustContain(t, "letter page", body, "Your appointment is on Tuesday.", "4 Canal Street<br>Manchester M1 3HE")
+		mustContain(t, "letter page", body, "Your appointment is on Tuesday.", "4 Canal Street<br>Manchester M1 3HE")
 		// Admin staff see no letters: they are part of the notes.
 		if resp, _ := ts.get(t, ts.signIn(t, s.admin), base); resp.StatusCode != 404 {
 			t.Errorf("admin staff: %d", resp.StatusCode)

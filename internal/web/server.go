@@ -50,6 +50,7 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 	pages, err := ui.Pages(template.FuncMap{
 		"date":           func(t time.Time) string { return t.Format("2 January 2006") },
 		"input":          input,
+		"dateInput":      dateInput,
 		"demo":           func() bool { return opts.Demo },
 		"clientSections": func() []clientSection { return clientSections },
 		"nav":            func(clientID, section string) clientNav { return clientNav{clientID, section} },

@@ -16,7 +16,8 @@
 //
 // Files in templates/ whose names start with "_" are shared by every page:
 // _layout.html defines "layout", _errors.html defines "errors", _field.html defines
-// "field". Every other file x.html is a page, and must define two templates:
+// "field" and "dateinput". Every other file x.html is a page, and must define two
+// templates:
 //
 //	{{define "title"}}Page not found{{end}}
 //	{{define "content"}}<h1 class="govuk-heading-l">Page not found</h1>…{{end}}
@@ -105,6 +106,38 @@ type Field struct {
 	Inputmode string
 	// Width is an extra govuk width class, e.g. "govuk-input--width-5".
 	Width string
+}
+
+// DateInput is the data of the "dateinput" partial: a date typed in three
+// boxes (day, month, year), and with Time a time in two more (hour, minute
+// on the 24-hour clock), under one legend.
+type DateInput struct {
+	ID     string // the boxes' ids are ID-day, ID-month, …; the first is what error summaries link to
+	Name   string // their names are Name_day, Name_month, …
+	Legend string
+	// LegendSize is a govuk legend modifier ("m", "s"); "" for the
+	// default size.
+	LegendSize string
+	Hint       string
+	Error      string
+	Time       bool
+	// What was typed in each box, shown again.
+	Day, Month, Year, Hour, Minute string
+}
+
+// DateBox is one box of a DateInput.
+type DateBox struct {
+	Part, Label, Value string
+	Width              int // in characters: the govuk width class
+}
+
+// Boxes lists the boxes, in the order they are shown.
+func (d DateInput) Boxes() []DateBox {
+	boxes := []DateBox{{"day", "Day", d.Day, 2}, {"month", "Month", d.Month, 2}, {"year", "Year", d.Year, 4}}
+	if d.Time {
+		boxes = append(boxes, DateBox{"hour", "Hour", d.Hour, 2}, DateBox{"minute", "Minute", d.Minute, 2})
+	}
+	return boxes
 }
 
 type asset struct {

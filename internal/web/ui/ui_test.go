@@ -157,6 +157,32 @@ func TestPartials(t *testing.T) {
 	if s := b.String(); strings.Contains(s, "secret") || strings.Contains(s, "aria-describedby") || !strings.Contains(s, `autocomplete="current-password"`) {
 		t.Errorf("password field: %s", s)
 	}
+
+	// A date and time: every box keeps what was typed and is marked with the
+	// error; the summary's link target is the first box.
+	b.Reset()
+	d := DateInput{ID: "when", Name: "when", Legend: "When was it?", LegendSize: "m", Hint: "For example, 27 3 2026", Error: "Enter a real date",
+		Time: true, Day: "32", Month: "3", Year: "2026", Hour: "14", Minute: `3"0`}
+	if err := tp.ExecuteTemplate(&b, "dateinput", d); err != nil {
+		t.Fatal(err)
+	}
+	s = b.String()
+	for _, want := range []string{
+		`aria-describedby="when-hint when-error"`, `govuk-fieldset__legend--m">When was it?</legend>`, `id="when-error"`,
+		`id="when-day" name="when_day" type="text" inputmode="numeric" autocomplete="off" value="32"`,
+		`id="when-minute" name="when_minute"`, `value="3&#34;0"`, `govuk-input--width-4 govuk-input--error" id="when-year"`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("dateinput lacks %s:\n%s", want, s)
+		}
+	}
+	b.Reset()
+	if err := tp.ExecuteTemplate(&b, "dateinput", DateInput{ID: "due", Name: "due", Legend: "By when"}); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.String(); strings.Contains(s, "aria-describedby") || strings.Contains(s, "due-hour") || strings.Contains(s, "--error") || !strings.Contains(s, `class="govuk-fieldset__legend">By when`) {
+		t.Errorf("date without time, hint or error: %s", s)
+	}
 }
 
 func get(target, acceptEncoding string) *httptest.ResponseRecorder {
