@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/caseward/caseward/internal/access"
 	"github.com/caseward/caseward/internal/app"
+	"github.com/caseward/caseward/internal/casework"
 	"github.com/caseward/caseward/internal/demo"
 	"github.com/caseward/caseward/internal/web"
 )
@@ -33,6 +35,11 @@ func serveCommand() command {
 				return err
 			}
 			defer a.Close()
+			// An upgrade that changed what the search index holds is
+			// finished here, before anyone can search or check intake.
+			if err := reindexPending(ctx, a, logger); err != nil {
+				return err
+			}
 
 			ln, err := net.Listen("tcp", io.cfg.Addr)
 			if err != nil {
@@ -113,6 +120,27 @@ func serveCommand() command {
 // purgeExpired removes ended sessions, expired tokens and set-up links, and
 // forgotten sign-in failures, every ten minutes. It is idempotent, so
 // several instances sharing PostgreSQL may all run it.
+// reindexPending rebuilds the search index when a migration has asked for
+// it, logging progress by counts only.
+func reindexPending(ctx context.Context, a *app.App, logger *slog.Logger) error {
+	start := time.Now()
+	last := start
+	system := access.Actor{UserID: "serve", Role: access.System}
+	res, rebuilt, err := a.Casework.ReindexPending(ctx, system, func(r casework.ReindexResult) {
+		if time.Since(last) >= 10*time.Second {
+			last = time.Now()
+			logger.Info("rebuilding the search index after an upgrade", "clients", r.Done())
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild the search index: %w", err)
+	}
+	if rebuilt {
+		logger.Info("search index rebuilt after an upgrade", "clients", res.Indexed, "erased", res.Erased, "took", time.Since(start).Round(time.Millisecond).String())
+	}
+	return nil
+}
+
 func purgeExpired(ctx context.Context, a *app.App, logger *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()

@@ -229,7 +229,7 @@ func (cw *Casework) reindexBatch(ctx context.Context, actor access.Actor, ids []
 // transaction; or, for a client with no rows (recorded before the index,
 // or lost), the services they were linked to when the batch opened them.
 // A relink between the two can leave such a client's new rows in the old
-// services; the next reindex puts them right.
+// services, until the client is next relinked.
 func reindexScopes(ctx context.Context, tx *store.Tx, clientID string, services []string) ([]string, error) {
 	scopes, err := indexScopes(ctx, tx, clientID)
 	if err != nil || len(services) == 0 || !slices.Equal(scopes, []string{orgScope}) {
@@ -238,4 +238,45 @@ func reindexScopes(ctx context.Context, tx *store.Tx, clientID string, services 
 	scopes = slices.Clone(services)
 	slices.Sort(scopes)
 	return scopes, nil
+}
+
+// ReindexPending rebuilds the index (Reindex) when a migration has said
+// that the index needs what only a rebuild can give it (the table
+// search_reindex_pending), and then forgets the reasons it answered. It
+// reports whether it rebuilt. The server calls it at start, before it
+// serves: until the rebuild, the intake check and search could miss
+// clients recorded before the upgrade.
+func (cw *Casework) ReindexPending(ctx context.Context, actor access.Actor, progress func(ReindexResult)) (ReindexResult, bool, error) {
+	var reasons []string
+	rows, err := cw.db.Query(ctx, "SELECT reason FROM search_reindex_pending ORDER BY reason")
+	if err != nil {
+		return ReindexResult{}, false, fmt.Errorf("pending reindex: %w", err)
+	}
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			rows.Close()
+			return ReindexResult{}, false, fmt.Errorf("pending reindex: %w", err)
+		}
+		reasons = append(reasons, r)
+	}
+	if err := rows.Close(); err != nil {
+		return ReindexResult{}, false, fmt.Errorf("pending reindex: %w", err)
+	}
+	if len(reasons) == 0 {
+		return ReindexResult{}, false, nil
+	}
+	res, err := cw.Reindex(ctx, actor, 0, progress)
+	if err != nil {
+		return res, false, err
+	}
+	marks, args := store.InList(reasons)
+	err = cw.db.Tx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM search_reindex_pending WHERE reason IN ("+marks+")", args...)
+		return err
+	})
+	if err != nil {
+		return res, true, fmt.Errorf("pending reindex: %w", err)
+	}
+	return res, true, nil
 }

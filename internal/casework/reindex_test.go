@@ -168,3 +168,55 @@ func TestReindex(t *testing.T) {
 		}
 	})
 }
+
+// An upgrade whose index needs a rebuild (here: clients recorded before
+// the intake check's ix tags) says so in search_reindex_pending, and
+// ReindexPending rebuilds once: the intake check finds those clients
+// again (P23: it still says only whom to ask), and a second call does
+// nothing.
+func TestReindexPending(t *testing.T) {
+	apptest.Each(t, func(t *testing.T, env *apptest.Env) {
+		ctx := context.Background()
+		svc := env.Service(t, "Counselling", false)
+		refuge := env.Service(t, "Refuge", false)
+		w := env.Person(t, access.Caseworker, svc.ID)
+		asker := env.Person(t, access.Caseworker, refuge.ID)
+		system := access.Actor{UserID: "serve", Role: access.System}
+		findable(t, env, w, svc.ID, "Dawit", "Tesfaye", "1992-09-09", "")
+		check := func() bool {
+			t.Helper()
+			a, err := env.Casework.IntakeCheck(ctx, asker.Actor(), casework.IntakeQuery{GivenName: "Dawit", FamilyName: "Tesfaye", DateOfBirth: "1992-09-09"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a.PossibleMatch
+		}
+		if _, rebuilt, err := env.Casework.ReindexPending(ctx, system, nil); err != nil || rebuilt {
+			t.Fatalf("nothing pending: rebuilt %v, %v", rebuilt, err)
+		}
+		// As installed before the ix tags, with the migration's reason.
+		err := env.DB.Tx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.Exec(ctx, "DELETE FROM client_search WHERE tag LIKE 'ix:%'"); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO search_reindex_pending (reason) VALUES ('intake-tags')")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if check() {
+			t.Fatal("the intake check found a client with no ix tags: the test shows nothing")
+		}
+		res, rebuilt, err := env.Casework.ReindexPending(ctx, system, nil)
+		if err != nil || !rebuilt || res.Indexed != 1 {
+			t.Fatalf("pending reindex: %+v, rebuilt %v, %v", res, rebuilt, err)
+		}
+		if !check() {
+			t.Error("after the rebuild, the intake check misses the client")
+		}
+		if _, rebuilt, err := env.Casework.ReindexPending(ctx, system, nil); err != nil || rebuilt {
+			t.Errorf("a second call rebuilt again: %v, %v", rebuilt, err)
+		}
+	})
+}
