@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -25,12 +27,24 @@ func benchCommand() command {
 		runs := fs.Int("runs", 200, "how many times each operation is measured")
 		clients := fs.Int("clients", 0, "the --clients the data directory was filled with (default: counted)")
 		seed := fs.Uint64("seed", 1, "the --seed the data directory was filled with")
+		cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured operations to this file (for go tool pprof)")
 		return func(ctx context.Context, io cmdIO) error {
 			if *runs < 10 {
 				fmt.Fprintln(io.stderr, "caseward bench: --runs must be at least 10")
 				return errUsage
 			}
 			return withApp(ctx, io.cfg, func(a *app.App) error {
+				if *cpuProfile != "" {
+					f, err := os.Create(*cpuProfile)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					if err := pprof.StartCPUProfile(f); err != nil {
+						return err
+					}
+					defer pprof.StopCPUProfile()
+				}
 				return bench(ctx, a, io.stdout, *runs, *clients, *seed)
 			})
 		}

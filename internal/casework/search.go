@@ -705,7 +705,7 @@ func candidatesSQL(n, scopes int) string {
 	return `WITH q (tag, part, level) AS (VALUES ` + strings.Repeat(", (?, CAST(? AS INTEGER), CAST(? AS INTEGER))", n)[2:] + `)
 		SELECT client_id, SUM(best) FROM (
 			SELECT s.client_id AS client_id, q.part AS part, MAX(q.level) AS best
-			FROM q JOIN client_search s ON s.scope IN (` + marks(scopes) + `) AND s.tag = q.tag
+			FROM q CROSS JOIN client_search s WHERE s.scope IN (` + marks(scopes) + `) AND s.tag = q.tag
 			GROUP BY s.client_id, q.part
 		) AS m
 		GROUP BY client_id HAVING COUNT(*) = ? LIMIT ?`
