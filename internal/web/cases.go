@@ -180,6 +180,7 @@ type caseloadHomePage struct {
 	Appointments homeAppointments   // appointments.go
 	Overdue      noteOverdueSection // notes.go
 	Reviews      homeReviews        // plans.go
+	PlanActions  homePlanActions    // plans.go
 	IsManager    bool
 	Services     caseloadSection
 	TeamURL      string
@@ -196,9 +197,9 @@ func pageParam(r *http.Request, name string) int {
 
 // caseloadHome is the home page: the viewer's open cases, their
 // appointments today and this week (appointments.go), their overdue notes
-// and actions (notes.go), their support plans due for review (plans.go)
-// and, for a manager, their services' open cases
-// with their owners.
+// and actions (notes.go) and support plan actions (plans.go), their
+// support plans due for review (plans.go) and, for a manager, their
+// services' open cases with their owners.
 func (s *Server) caseloadHome(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	p := caseloadHomePage{homePage: homePage{basePage: s.base(v)}}
 	if m := caseDoneMessages[r.URL.Query().Get("done")]; m != "" {
@@ -248,6 +249,9 @@ func (s *Server) caseloadHome(w http.ResponseWriter, r *http.Request, v *viewer)
 		return err
 	}
 	if p.Overdue, err = s.noteOverdue(r.Context(), v); err != nil {
+		return err
+	}
+	if p.PlanActions, err = s.homePlanActions(r, v); err != nil {
 		return err
 	}
 	if p.Reviews, err = s.homeReviews(r, v); err != nil {

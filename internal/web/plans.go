@@ -871,3 +871,24 @@ func (s *Server) homeReviews(r *http.Request, v *viewer) (homeReviews, error) {
 	rows, total, err := s.app.Casework.PlanReviewsDue(r.Context(), v.User.Actor(), p, homeReviewsShown)
 	return homeReviews{Rows: rows, Total: total, Days: casework.PlanReviewDueDays}, err
 }
+
+// homePlanActionsShown is how many plans with overdue actions the home
+// page lists.
+const homePlanActionsShown = 10
+
+// homePlanActions is the support plan part of the caseload home page's
+// "Overdue": the plans of the viewer's caseload with actions past their
+// date and not done, overdue longest first, with a link to each.
+type homePlanActions struct {
+	Rows  []casework.OverduePlan
+	Total int // every plan with an overdue action, shown or not
+}
+
+// homePlanActions reads the overdue plan actions: clear dates first, then
+// the plans shown and their clients opened in one audited batch
+// (casework).
+func (s *Server) homePlanActions(r *http.Request, v *viewer) (homePlanActions, error) {
+	p, _ := purpose(v, r)
+	rows, total, err := s.app.Casework.OverduePlanActions(r.Context(), v.User.Actor(), p, homePlanActionsShown)
+	return homePlanActions{Rows: rows, Total: total}, err
+}

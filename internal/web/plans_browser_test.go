@@ -92,7 +92,8 @@ func planSignedIn(t *testing.T, ctx context.Context) {
 
 var signaturePathRE = regexp.MustCompile(`^M\d+ \d+(L\d+ \d+)+$`)
 
-// P04, P11: in a real browser, the plans and documents pages pass axe-core
+// P04, P11: in a real browser, the plans and documents pages (and the home
+// page listing a plan's overdue action) pass axe-core
 // (WCAG 2.2 AA); the signature box appears with JavaScript, and a
 // signature drawn with the mouse, or with a finger on a touch screen, is
 // kept and shown on the record.
@@ -107,7 +108,10 @@ func TestPlanPagesInBrowser(t *testing.T) {
 	}
 	plan, err := env.Casework.CreatePlan(t.Context(), worker.Actor(), client, casework.PlanInput{
 		Title: "Support plan", ReviewOn: "2027-01-15", InternalNotes: "Staff only",
-		Goals: []casework.Goal{{Text: "Find a safe place to live", Actions: []casework.PlanAction{{What: "Call the housing team", Who: "You", By: "2027-01-05"}}}},
+		Goals: []casework.Goal{{Text: "Find a safe place to live", Actions: []casework.PlanAction{
+			{What: "Call the housing team", Who: "You", By: "2027-01-05"},
+			{What: "Ask the GP for a letter", Who: "Your worker", By: "2025-06-02"}, // overdue: on the home page
+		}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -115,6 +119,8 @@ func TestPlanPagesInBrowser(t *testing.T) {
 	base := ts.URL + "/clients/" + client
 	ctx := browserSignIn(t, ts, worker)
 	planSignedIn(t, ctx)
+	run(t, ctx, chromedp.WaitVisible(css("#my-overdue-plan-actions")))
+	checkAccessibility(t, ctx, "home with an overdue plan action")
 
 	run(t, ctx, chromedp.Navigate(base+"/plans"), chromedp.WaitVisible(css("main h1")))
 	checkAccessibility(t, ctx, "plans and agreements")
