@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -64,6 +65,12 @@ type DB struct {
 	name   string
 	write  *sql.DB
 	read   *sql.DB
+
+	// On SQLite, a connection of its own that moves the WAL's committed
+	// pages into the database file in the background (checkpointLoop).
+	checkpoint     *sql.DB
+	stopCheckpoint context.CancelFunc
+	checkpointDone chan struct{}
 
 	// stmts caches prepared statements on SQLite, where parsing a statement
 	// costs more than running it (PostgreSQL's driver caches its own).
@@ -135,7 +142,13 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	// mode never corrupts the file and loses at most the last commits on a
 	// power cut (not on a crash of the process).
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The writer checkpoints the WAL itself only as a backstop, when the
+	// background checkpointer has fallen far behind: a checkpoint writes
+	// and syncs the database file, and done by the commit that crosses
+	// SQLite's default of 1,000 pages it made every few hundredth request
+	// wait (search's p95 at 100,000 clients was 22.7 ms with it on the
+	// request path, 5.2 ms without).
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate&_pragma=wal_autocheckpoint("+strconv.Itoa(walBackstopPages)+")")
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +171,44 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &DB{engine: SQLite, write: w, read: r}, nil
+	c, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	c.SetMaxOpenConns(1)
+	c.SetMaxIdleConns(1)
+	db := &DB{engine: SQLite, write: w, read: r, checkpoint: c, checkpointDone: make(chan struct{})}
+	var loopCtx context.Context
+	loopCtx, db.stopCheckpoint = context.WithCancel(context.Background())
+	go db.checkpointLoop(loopCtx, checkpointEvery)
+	return db, nil
+}
+
+// How the WAL is moved into the database file on SQLite (openSQLite).
+const walBackstopPages = 16384 // 64 MiB of 4 KiB pages
+
+// checkpointEvery is how often the background checkpointer runs; a
+// variable so that a test can hurry it.
+var checkpointEvery = time.Second
+
+// checkpointLoop checkpoints the WAL now and then, off the request path.
+// PASSIVE copies what it can without waiting for readers or the writer;
+// what it cannot copy now it copies next time, and the writer's backstop
+// catches up if it never can, so a failed round is not an error.
+func (db *DB) checkpointLoop(ctx context.Context, every time.Duration) {
+	defer close(db.checkpointDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, _ = db.checkpoint.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+	}
 }
 
 func openPostgres(ctx context.Context, url, schema string) (*DB, error) {
@@ -195,9 +245,16 @@ func (db *DB) Close() error {
 		v.(*sql.Stmt).Close()
 		return true
 	})
+	if db.checkpoint != nil {
+		db.stopCheckpoint()
+		<-db.checkpointDone
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.checkpoint != nil {
+		err = errors.Join(err, db.checkpoint.Close())
 	}
 	return err
 }
