@@ -372,61 +372,18 @@ func (s *Server) appointmentPage(r *http.Request, v *viewer, clientID, apptID st
 	return page, nil
 }
 
-func (s *Server) viewAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := r.PathValue("id")
-	p, ok := purpose(v, r)
-	if !ok {
-		return s.apptAskPurpose(w, v, id)
-	}
-	page, err := s.appointmentPage(r, v, id, r.PathValue("aid"), p)
-	if err != nil {
-		return err
-	}
-	page.Message = apptDone(r.URL.Query().Get("done"))
-	return s.render(w, http.StatusOK, "appointments_view", page)
-}
+func (p *appointmentPage) form() (*basePage, *map[string]string) { return &p.basePage, &p.Err }
 
-// changeAppointment runs one of the appointment's forms: on success back to
-// the appointment; with errors or a conflict, the page again with what was
-// typed.
-func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, v *viewer, done string,
-	keep func(p *appointmentPage), change func(version int64) error) error {
-	id, aid := r.PathValue("id"), r.PathValue("aid")
-	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	if version <= 0 {
-		version = -1 // a form always carries the version it was made from
-	}
-	err := change(version)
-	var ve *casework.ValidationError
-	switch {
-	case err == nil:
-		http.Redirect(w, r, "/clients/"+id+"/appointments/"+aid+"?done="+done, http.StatusSeeOther)
-		return nil
-	case errors.As(err, &ve):
-		p, _ := purpose(v, r)
-		page, err := s.appointmentPage(r, v, id, aid, p)
-		if err != nil {
-			return err
-		}
-		keep(&page)
-		page.Err = apptErrors(ve, appointmentFields, &page.basePage)
-		return s.render(w, http.StatusBadRequest, "appointments_view", page)
-	case errors.Is(err, casework.ErrConflict):
-		p, _ := purpose(v, r)
-		page, err := s.appointmentPage(r, v, id, aid, p)
-		if err != nil {
-			return err
-		}
-		keep(&page)
-		page.Errors = []errorItem{{"", "Someone else changed this appointment while you were working on it. Check it below, then try again"}}
-		return s.render(w, http.StatusConflict, "appointments_view", page)
-	}
-	return err
+var appointmentItem = itemPage[appointmentPage]{list: "appointments", idParam: "aid", template: "appointments_view",
+	noun: "appointment", fields: appointmentFields, build: (*Server).appointmentPage}
+
+func (s *Server) viewAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return viewItem(s, w, r, v, appointmentItem)
 }
 
 func (s *Server) moveAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	date, start, end := postedDate(r, "date"), r.PostFormValue("start"), r.PostFormValue("end")
-	return s.changeAppointment(w, r, v, "moved",
+	return changeItem(s, w, r, v, appointmentItem, "moved",
 		func(p *appointmentPage) { p.MoveDate, p.MoveStart, p.MoveEnd = date, start, end },
 		func(version int64) error {
 			return s.app.Casework.MoveAppointment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("aid"),
@@ -436,7 +393,7 @@ func (s *Server) moveAppointment(w http.ResponseWriter, r *http.Request, v *view
 
 func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	in := casework.CancelInput{By: r.PostFormValue("by"), Reason: r.PostFormValue("reason"), Note: r.PostFormValue("note")}
-	return s.changeAppointment(w, r, v, "cancelled",
+	return changeItem(s, w, r, v, appointmentItem, "cancelled",
 		func(p *appointmentPage) { p.CancelBy, p.CancelReason, p.CancelNote = in.By, in.Reason, in.Note },
 		func(version int64) error {
 			in.Version = version
@@ -446,7 +403,7 @@ func (s *Server) cancelAppointment(w http.ResponseWriter, r *http.Request, v *vi
 
 func (s *Server) recordAttendance(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	in := casework.AttendanceInput{Outcome: r.PostFormValue("outcome"), LateMinutes: r.PostFormValue("late_minutes")}
-	return s.changeAppointment(w, r, v, "attendance",
+	return changeItem(s, w, r, v, appointmentItem, "attendance",
 		func(p *appointmentPage) { p.Outcome, p.LateMinutes = in.Outcome, in.LateMinutes },
 		func(version int64) error {
 			in.Version = version

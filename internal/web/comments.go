@@ -191,57 +191,19 @@ func (s *Server) commentPage(r *http.Request, v *viewer, clientID, commentID str
 	return page, nil
 }
 
-func (s *Server) viewComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	id := r.PathValue("id")
-	p, ok := purpose(v, r)
-	if !ok {
-		return s.apptAskPurpose(w, v, id)
-	}
-	page, err := s.commentPage(r, v, id, r.PathValue("cid"), p)
-	if err != nil {
-		return err
-	}
-	page.Message = apptDone(r.URL.Query().Get("done"))
-	return s.render(w, http.StatusOK, "comments_view", page)
-}
+func (p *commentPage) form() (*basePage, *map[string]string) { return &p.basePage, &p.Err }
 
-// changeComment runs one of the comment's forms, as changeAppointment does.
-func (s *Server) changeComment(w http.ResponseWriter, r *http.Request, v *viewer, done string,
-	keep func(p *commentPage), change func(version int64) error) error {
-	id, cid := r.PathValue("id"), r.PathValue("cid")
-	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	if version <= 0 {
-		version = -1
-	}
-	err := change(version)
-	var ve *casework.ValidationError
-	switch {
-	case err == nil:
-		http.Redirect(w, r, "/clients/"+id+"/comments/"+cid+"?done="+done, http.StatusSeeOther)
-		return nil
-	case errors.As(err, &ve), errors.Is(err, casework.ErrConflict):
-		p, _ := purpose(v, r)
-		page, perr := s.commentPage(r, v, id, cid, p)
-		if perr != nil {
-			return perr
-		}
-		keep(&page)
-		status := http.StatusConflict
-		if ve != nil {
-			status = http.StatusBadRequest
-			page.Err = apptErrors(ve, commentPageFields, &page.basePage)
-		} else {
-			page.Errors = []errorItem{{"", "Someone else changed this comment while you were working on it. Check it below, then try again"}}
-		}
-		return s.render(w, status, "comments_view", page)
-	}
-	return err
+var commentItem = itemPage[commentPage]{list: "comments", idParam: "cid", template: "comments_view",
+	noun: "comment", fields: commentPageFields, build: (*Server).commentPage}
+
+func (s *Server) viewComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return viewItem(s, w, r, v, commentItem)
 }
 
 func (s *Server) answerComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	on := postedDate(r, "answered")
 	in := casework.CommentAnswerInput{Answer: r.PostFormValue("answer"), AnsweredOn: on.date()}
-	return s.changeComment(w, r, v, "answered",
+	return changeItem(s, w, r, v, commentItem, "answered",
 		func(p *commentPage) { p.Answer, p.Answered = in.Answer, on },
 		func(version int64) error {
 			in.Version = version
@@ -250,7 +212,7 @@ func (s *Server) answerComment(w http.ResponseWriter, r *http.Request, v *viewer
 }
 
 func (s *Server) closeComment(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	return s.changeComment(w, r, v, "closed", func(*commentPage) {},
+	return changeItem(s, w, r, v, commentItem, "closed", func(*commentPage) {},
 		func(version int64) error {
 			return s.app.Casework.CloseComment(r.Context(), v.User.Actor(), r.PathValue("id"), r.PathValue("cid"), version)
 		})
@@ -258,7 +220,7 @@ func (s *Server) closeComment(w http.ResponseWriter, r *http.Request, v *viewer)
 
 func (s *Server) setCommentOwner(w http.ResponseWriter, r *http.Request, v *viewer) error {
 	in := casework.CommentOwnerInput{Owner: r.PostFormValue("owner")}
-	return s.changeComment(w, r, v, "owner",
+	return changeItem(s, w, r, v, commentItem, "owner",
 		func(p *commentPage) { p.Owner = in.Owner },
 		func(version int64) error {
 			in.Version = version
