@@ -54,6 +54,7 @@ func New(a *app.App, opts Options) (http.Handler, error) {
 		"demo":           func() bool { return opts.Demo },
 		"clientSections": func() []clientSection { return clientSections },
 		"nav":            func(clientID, section string) clientNav { return clientNav{clientID, section} },
+		"purposeForm":    func(action, button string) purposeForm { return purposeForm{action, button} },
 	})
 	if err != nil {
 		return nil, fmt.Errorf("parse templates: %w", err)
@@ -84,6 +85,9 @@ var clientSections = []clientSection{
 }
 
 type clientNav struct{ ClientID, Section string }
+
+// purposeForm is the data of the "purposeform" partial.
+type purposeForm struct{ Action, Button string }
 
 // input builds the data of the "field" partial from a template:
 // (input id name label value error "type=password" "autocomplete=username" …).
