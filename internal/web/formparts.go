@@ -55,17 +55,23 @@ type radiosField struct {
 	Options      []noteOption
 	Value, Error string
 	Small        bool
+	Other        string // the label of the choice of none of Options; "" for no such choice
 }
 
 // radios builds the data of the "radios" partial from a template:
-// (radios name legend options value error "small").
+// (radios name legend options value error "small" "other=…").
 func radios(name, legend string, options []noteOption, value, errMsg string, opts ...string) (radiosField, error) {
 	f := radiosField{Name: name, Legend: legend, Options: options, Value: value, Error: errMsg}
 	for _, o := range opts {
-		if o != "small" {
-			return f, fmt.Errorf("radios: unknown option %q", o)
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "small":
+			f.Small = true
+		case "other":
+			f.Other = v
+		default:
+			return f, fmt.Errorf("radios: unknown option %q", k)
 		}
-		f.Small = true
 	}
 	return f, nil
 }
