@@ -48,6 +48,12 @@ func (cw *Casework) Reindex(ctx context.Context, actor access.Actor, batch int, 
 	if batch <= 0 {
 		batch = ReindexBatch
 	}
+	// A whole rebuild answers what migrations asked for before it began
+	// (ReindexPending), whoever runs it.
+	pending, err := cw.pendingReasons(ctx)
+	if err != nil {
+		return ReindexResult{}, err
+	}
 	var res ReindexResult
 	after := ""
 	for {
@@ -56,7 +62,7 @@ func (cw *Casework) Reindex(ctx context.Context, actor access.Actor, batch int, 
 			return res, err
 		}
 		if len(ids) == 0 {
-			return res, nil
+			return res, cw.forgetPending(ctx, pending)
 		}
 		done, err := cw.reindexBatch(ctx, actor, ids)
 		if err != nil {
@@ -247,36 +253,48 @@ func reindexScopes(ctx context.Context, tx *store.Tx, clientID string, services 
 // serves: until the rebuild, the intake check and search could miss
 // clients recorded before the upgrade.
 func (cw *Casework) ReindexPending(ctx context.Context, actor access.Actor, progress func(ReindexResult)) (ReindexResult, bool, error) {
-	var reasons []string
+	reasons, err := cw.pendingReasons(ctx)
+	if err != nil || len(reasons) == 0 {
+		return ReindexResult{}, false, err
+	}
+	res, err := cw.Reindex(ctx, actor, 0, progress)
+	return res, err == nil, err
+}
+
+// pendingReasons lists what migrations have asked a rebuild for.
+func (cw *Casework) pendingReasons(ctx context.Context) ([]string, error) {
 	rows, err := cw.db.Query(ctx, "SELECT reason FROM search_reindex_pending ORDER BY reason")
 	if err != nil {
-		return ReindexResult{}, false, fmt.Errorf("pending reindex: %w", err)
+		return nil, fmt.Errorf("pending reindex: %w", err)
 	}
+	defer rows.Close()
+	var reasons []string
 	for rows.Next() {
 		var r string
 		if err := rows.Scan(&r); err != nil {
-			rows.Close()
-			return ReindexResult{}, false, fmt.Errorf("pending reindex: %w", err)
+			return nil, fmt.Errorf("pending reindex: %w", err)
 		}
 		reasons = append(reasons, r)
 	}
-	if err := rows.Close(); err != nil {
-		return ReindexResult{}, false, fmt.Errorf("pending reindex: %w", err)
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending reindex: %w", err)
 	}
+	return reasons, nil
+}
+
+// forgetPending deletes the reasons a finished rebuild has answered; any
+// written since it began stay for the next.
+func (cw *Casework) forgetPending(ctx context.Context, reasons []string) error {
 	if len(reasons) == 0 {
-		return ReindexResult{}, false, nil
-	}
-	res, err := cw.Reindex(ctx, actor, 0, progress)
-	if err != nil {
-		return res, false, err
+		return nil
 	}
 	marks, args := store.InList(reasons)
-	err = cw.db.Tx(ctx, func(tx *store.Tx) error {
+	err := cw.db.Tx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "DELETE FROM search_reindex_pending WHERE reason IN ("+marks+")", args...)
 		return err
 	})
 	if err != nil {
-		return res, true, fmt.Errorf("pending reindex: %w", err)
+		return fmt.Errorf("pending reindex: %w", err)
 	}
-	return res, true, nil
+	return nil
 }

@@ -218,5 +218,20 @@ func TestReindexPending(t *testing.T) {
 		if _, rebuilt, err := env.Casework.ReindexPending(ctx, system, nil); err != nil || rebuilt {
 			t.Errorf("a second call rebuilt again: %v, %v", rebuilt, err)
 		}
+		// A rebuild run by hand ('caseward search reindex', before serve
+		// starts) answers the reason too, so serve does not rebuild again.
+		err = env.DB.Tx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "INSERT INTO search_reindex_pending (reason) VALUES ('by-hand')")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Casework.Reindex(ctx, system, 0, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, rebuilt, err := env.Casework.ReindexPending(ctx, system, nil); err != nil || rebuilt {
+			t.Errorf("after a rebuild by hand, serve would rebuild again: %v, %v", rebuilt, err)
+		}
 	})
 }
