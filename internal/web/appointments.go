@@ -19,15 +19,10 @@ import (
 // and a worker's week. Handlers call package casework and render; the rules
 // live there, shared with the JSON API.
 
-// apptOption is one choice of a select or a set of radios.
-type apptOption struct {
-	Value, Label string
-}
-
-func apptCodes(list []casework.LabelledCode) []apptOption {
-	out := make([]apptOption, len(list))
+func apptCodes(list []casework.LabelledCode) []choice {
+	out := make([]choice, len(list))
 	for i, c := range list {
-		out[i] = apptOption{c.Code, c.Label}
+		out[i] = choice{Value: c.Code, Label: c.Label}
 	}
 	return out
 }
@@ -41,8 +36,8 @@ func (s *Server) apptDirectory(ctx context.Context) (apptDirectory, error) {
 	return apptDirectory{d}, err
 }
 
-func (d apptDirectory) workers(serviceIDs []string) []apptOption {
-	var out []apptOption
+func (d apptDirectory) workers(serviceIDs []string) []choice {
+	var out []choice
 	for _, u := range d.users {
 		if u.Disabled || (u.Role != access.Caseworker && u.Role != access.Manager) {
 			continue
@@ -60,7 +55,7 @@ func (d apptDirectory) workers(serviceIDs []string) []apptOption {
 		if len(serviceIDs) > 1 {
 			label += " (" + strings.Join(in, ", ") + ")"
 		}
-		out = append(out, apptOption{u.ID, label})
+		out = append(out, choice{Value: u.ID, Label: label})
 	}
 	return out
 }
@@ -206,8 +201,8 @@ type bookForm struct {
 	basePage
 	Header                   casework.Header
 	ClientID                 string
-	Services, Workers, Cases []apptOption
-	Kinds                    []apptOption
+	Services, Workers, Cases []choice
+	Kinds                    []choice
 	Service, Worker, CaseID  string
 	Date                     dateFields
 	Start, End, Kind, Where  string
@@ -235,7 +230,7 @@ func (f *bookForm) fill(bo casework.BookingOptions, d apptDirectory) {
 	var ids []string
 	for _, l := range bo.Services {
 		ids = append(ids, l.ServiceID)
-		f.Services = append(f.Services, apptOption{l.ServiceID, d.services[l.ServiceID]})
+		f.Services = append(f.Services, choice{Value: l.ServiceID, Label: d.services[l.ServiceID]})
 	}
 	f.Workers = d.workers(ids)
 	for _, c := range bo.Cases {
@@ -243,7 +238,7 @@ func (f *bookForm) fill(bo casework.BookingOptions, d apptDirectory) {
 		if len(ids) > 1 {
 			label += ", " + d.services[c.ServiceID]
 		}
-		f.Cases = append(f.Cases, apptOption{c.ID, label})
+		f.Cases = append(f.Cases, choice{Value: c.ID, Label: label})
 	}
 	f.Kinds = apptCodes(casework.AppointmentKinds)
 }
@@ -331,7 +326,7 @@ type appointmentPage struct {
 	MoveStart, MoveEnd                 string
 	CancelBy, CancelReason, CancelNote string
 	Outcome, LateMinutes               string
-	ReasonsClient, ReasonsUs, Outcomes []apptOption
+	ReasonsClient, ReasonsUs, Outcomes []choice
 	Err                                map[string]string
 }
 
@@ -418,7 +413,7 @@ type weekPage struct {
 	WorkerName string
 	Mine       bool
 	Worker     string
-	Workers    []apptOption // whose week the viewer may choose
+	Workers    []choice // whose week the viewer may choose
 	Days       []weekDayRow
 	Prev, Next string
 	Start      string
@@ -437,7 +432,7 @@ type weekRow struct {
 
 // weekWorkers lists whose week the viewer may see: their own, and for
 // managers and admin staff the workers of their services.
-func (d apptDirectory) weekWorkers(v *viewer) []apptOption {
+func (d apptDirectory) weekWorkers(v *viewer) []choice {
 	if v.User.Role != access.Manager && v.User.Role != access.AdminStaff {
 		return nil
 	}

@@ -84,7 +84,7 @@ type commentForm struct {
 	basePage
 	Header                          casework.Header
 	ClientID                        string
-	Services, Owners, Kinds, Ways   []apptOption
+	Services, Owners, Kinds, Ways   []choice
 	Service, Kind, What, How, Owner string
 	Received, Due                   dateFields
 	Err                             map[string]string
@@ -100,7 +100,7 @@ func (f *commentForm) fill(bo casework.BookingOptions, d apptDirectory) {
 	var ids []string
 	for _, l := range bo.Services {
 		ids = append(ids, l.ServiceID)
-		f.Services = append(f.Services, apptOption{l.ServiceID, d.services[l.ServiceID]})
+		f.Services = append(f.Services, choice{Value: l.ServiceID, Label: d.services[l.ServiceID]})
 	}
 	f.Owners = d.workers(ids)
 	f.Kinds = apptCodes(casework.CommentKinds)
@@ -165,7 +165,7 @@ type commentPage struct {
 	WhatLines, AnswerLines []string
 	CanChange              bool
 	Version                int64
-	Owners                 []apptOption
+	Owners                 []choice
 	Answer, Owner          string
 	Answered               dateFields
 	Err                    map[string]string

@@ -38,21 +38,21 @@ func textArea(id, label, value, errMsg string, rows int, opts ...string) (textAr
 // selectField is the data of the "select" partial.
 type selectField struct {
 	ID, Label, Placeholder string
-	Options                []noteOption
+	Options                []choice
 	Value, Error           string
 }
 
 // selectInput builds the data of the "select" partial from a template:
 // (selectInput id label placeholder options value error). The id is the
 // field's name too.
-func selectInput(id, label, placeholder string, options []noteOption, value, errMsg string) selectField {
+func selectInput(id, label, placeholder string, options []choice, value, errMsg string) selectField {
 	return selectField{ID: id, Label: label, Placeholder: placeholder, Options: options, Value: value, Error: errMsg}
 }
 
 // radiosField is the data of the "radios" partial.
 type radiosField struct {
 	Name, Legend string
-	Options      []noteOption
+	Options      []choice
 	Value, Error string
 	Small        bool
 	Other        string // the label of the choice of none of Options; "" for no such choice
@@ -60,7 +60,7 @@ type radiosField struct {
 
 // radios builds the data of the "radios" partial from a template:
 // (radios name legend options value error "small" "other=…").
-func radios(name, legend string, options []noteOption, value, errMsg string, opts ...string) (radiosField, error) {
+func radios(name, legend string, options []choice, value, errMsg string, opts ...string) (radiosField, error) {
 	f := radiosField{Name: name, Legend: legend, Options: options, Value: value, Error: errMsg}
 	for _, o := range opts {
 		k, v, _ := strings.Cut(o, "=")

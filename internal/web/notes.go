@@ -23,8 +23,9 @@ import (
 // clinical notes. The rules live in package casework, shared with the
 // JSON API below.
 
-// noteOption is one choice of a select or a set of radios.
-type noteOption struct {
+// choice is one choice of a select or a set of radios, on any form but
+// the client record's (client_record.go builds its own formOption).
+type choice struct {
 	Value, Label, Hint string
 }
 
@@ -36,8 +37,8 @@ func (s *Server) noteDirectory(ctx context.Context) (noteDirectory, error) {
 	return noteDirectory{d}, err
 }
 
-func (d noteDirectory) workers(serviceIDs []string, me string) []noteOption {
-	var out []noteOption
+func (d noteDirectory) workers(serviceIDs []string, me string) []choice {
+	var out []choice
 	for _, u := range d.users {
 		if u.Disabled || (u.Role != access.Caseworker && u.Role != access.Manager) {
 			continue
@@ -49,10 +50,10 @@ func (d noteDirectory) workers(serviceIDs []string, me string) []noteOption {
 		if !in {
 			continue
 		}
-		o := noteOption{Value: "worker:" + u.ID, Label: u.Name}
+		o := choice{Value: "worker:" + u.ID, Label: u.Name}
 		if u.ID == me {
 			o.Label = "Me (" + u.Name + ")"
-			out = append([]noteOption{o}, out...)
+			out = append([]choice{o}, out...)
 			continue
 		}
 		out = append(out, o)
@@ -60,18 +61,18 @@ func (d noteDirectory) workers(serviceIDs []string, me string) []noteOption {
 	return out
 }
 
-func (d noteDirectory) serviceOptions(ids []string) []noteOption {
-	out := make([]noteOption, 0, len(ids))
+func (d noteDirectory) serviceOptions(ids []string) []choice {
+	out := make([]choice, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, noteOption{Value: id, Label: d.services[id]})
+		out = append(out, choice{Value: id, Label: d.services[id]})
 	}
 	return out
 }
 
-func (d noteDirectory) caseOptions(cases []casework.Case) []noteOption {
-	out := make([]noteOption, 0, len(cases))
+func (d noteDirectory) caseOptions(cases []casework.Case) []choice {
+	out := make([]choice, 0, len(cases))
 	for _, c := range cases {
-		out = append(out, noteOption{Value: c.ID, Label: c.Kind.Label() + ", " + d.services[c.ServiceID] + ", opened " + c.OpenedOn.Format("2 January 2006")})
+		out = append(out, choice{Value: c.ID, Label: c.Kind.Label() + ", " + d.services[c.ServiceID] + ", opened " + c.OpenedOn.Format("2 January 2006")})
 	}
 	return out
 }
@@ -312,15 +313,15 @@ type noteForm struct {
 	NoteID     string
 	Correcting bool
 	Version    int64
-	Services   []noteOption
+	Services   []choice
 	Service    string
-	Cases      []noteOption
+	Cases      []choice
 	Case       string
-	Awaiting   []noteOption
+	Awaiting   []choice
 	Contact    string
-	Kinds      []noteOption
-	Methods    []noteOption
-	Workers    []noteOption
+	Kinds      []choice
+	Methods    []choice
+	Workers    []choice
 	Kind       string
 	Method     string
 	When       dateFields
@@ -389,10 +390,10 @@ func (f *noteForm) setErrors(ve *casework.ValidationError) {
 	}
 }
 
-func noteKindOptions() []noteOption {
-	var out []noteOption
+func noteKindOptions() []choice {
+	var out []choice
 	for _, k := range casework.NoteKinds {
-		o := noteOption{Value: string(k), Label: k.Label()}
+		o := choice{Value: string(k), Label: k.Label()}
 		if k.Restricted() {
 			o.Hint = "Seen only by you, the service’s managers and whoever the service allows"
 		}
@@ -401,10 +402,10 @@ func noteKindOptions() []noteOption {
 	return out
 }
 
-func noteMethodOptions() []noteOption {
-	var out []noteOption
+func noteMethodOptions() []choice {
+	var out []choice
 	for _, m := range casework.ContactMethods {
-		out = append(out, noteOption{Value: string(m), Label: m.Label()})
+		out = append(out, choice{Value: string(m), Label: m.Label()})
 	}
 	return out
 }
@@ -476,7 +477,7 @@ func (s *Server) fillNewNote(r *http.Request, v *viewer, f *noteForm) error {
 		if c.Overdue {
 			label += " (overdue)"
 		}
-		f.Awaiting = append(f.Awaiting, noteOption{Value: c.ID, Label: label})
+		f.Awaiting = append(f.Awaiting, choice{Value: c.ID, Label: label})
 	}
 	return nil
 }
@@ -719,11 +720,11 @@ type letterForm struct {
 	ClientID      string
 	PlainEnvelope bool
 	Warnings      []string
-	Services      []noteOption
+	Services      []choice
 	Service       string
-	Cases         []noteOption
+	Cases         []choice
 	Case          string
-	Channels      []noteOption
+	Channels      []choice
 	Channel       string
 	When          dateFields
 	Recipient     string
@@ -749,7 +750,7 @@ func (s *Server) fillLetterForm(r *http.Request, v *viewer, f *letterForm) error
 	f.Cases = d.caseOptions(lf.Cases)
 	f.Channels = nil
 	for _, c := range casework.LetterChannels {
-		f.Channels = append(f.Channels, noteOption{Value: string(c), Label: c.Label()})
+		f.Channels = append(f.Channels, choice{Value: string(c), Label: c.Label()})
 	}
 	return nil
 }
@@ -841,15 +842,15 @@ type noteSettingPage struct {
 	basePage
 	ServiceID   string
 	ServiceName string
-	Options     []noteOption
+	Options     []choice
 	Value       string
 	Err         map[string]string
 }
 
-var clinicalReaderOptions = []noteOption{
-	{string(access.ClinicalAuthorOnly), "Only the note’s author and the service’s managers", ""},
-	{string(access.ClinicalAssigned), "Also the worker who owns the client’s work in the service", "For example, a new counsellor after a hand-over"},
-	{string(access.ClinicalTeam), "Also every caseworker of the service who works with the client", "Where the caseload is shared, the whole team"},
+var clinicalReaderOptions = []choice{
+	{Value: string(access.ClinicalAuthorOnly), Label: "Only the note’s author and the service’s managers"},
+	{Value: string(access.ClinicalAssigned), Label: "Also the worker who owns the client’s work in the service", Hint: "For example, a new counsellor after a hand-over"},
+	{Value: string(access.ClinicalTeam), Label: "Also every caseworker of the service who works with the client", Hint: "Where the caseload is shared, the whole team"},
 }
 
 // noteSettingService finds a service the viewer manages, or ErrNotFound.
