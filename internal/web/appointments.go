@@ -216,12 +216,7 @@ var bookFields = map[string]string{
 }
 
 func apptErrors(ve *casework.ValidationError, fields map[string]string, page *basePage) map[string]string {
-	errs := map[string]string{}
-	for _, fe := range ve.Fields {
-		errs[fe.Field] = fe.Message
-		page.Errors = append(page.Errors, errorItem{fields[fe.Field], fe.Message})
-	}
-	return errs
+	return fieldErrors(ve, page, func(f string) string { return fields[f] })
 }
 
 // fill sets the form's choices from the booking options.

@@ -121,12 +121,7 @@ var caseFieldIDs = map[string]string{
 // caseErrors turns a validation error into the messages by each field and
 // the error summary's links.
 func caseErrors(ve *casework.ValidationError, b *basePage) map[string]string {
-	m := map[string]string{}
-	for _, fe := range ve.Fields {
-		m[fe.Field] = fe.Message
-		b.Errors = append(b.Errors, errorItem{caseFieldIDs[fe.Field], fe.Message})
-	}
-	return m
+	return fieldErrors(ve, b, func(f string) string { return caseFieldIDs[f] })
 }
 
 // purposeQuery is the query string that carries the DPO's purpose from one

@@ -158,12 +158,7 @@ func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request, v *viewe
 }
 
 func documentErrors(ve *casework.ValidationError, b *basePage) map[string]string {
-	m := map[string]string{}
-	for _, fe := range ve.Fields {
-		m[fe.Field] = fe.Message
-		b.Errors = append(b.Errors, errorItem{fe.Field, fe.Message})
-	}
-	return m
+	return fieldErrors(ve, b, func(f string) string { return f })
 }
 
 func (s *Server) downloadDocument(w http.ResponseWriter, r *http.Request, v *viewer) error {

@@ -104,6 +104,21 @@ type errorItem struct {
 	Message string
 }
 
+// fieldErrors turns a validation error into the message shown next to
+// each field (the first, when the domain gives a field more than one) and
+// the error summary's items, each linking to the input anchor names for
+// the domain's field.
+func fieldErrors(ve *casework.ValidationError, b *basePage, anchor func(field string) string) map[string]string {
+	m := map[string]string{}
+	for _, fe := range ve.Fields {
+		if _, seen := m[fe.Field]; !seen {
+			m[fe.Field] = fe.Message
+		}
+		b.Errors = append(b.Errors, errorItem{anchor(fe.Field), fe.Message})
+	}
+	return m
+}
+
 func (s *Server) base(v *viewer) basePage {
 	if v == nil {
 		return basePage{}

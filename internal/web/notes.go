@@ -367,14 +367,7 @@ func noteFieldID(field string) string {
 // noteErrors puts a validation error's messages by their fields and in
 // the summary.
 func noteErrors(ve *casework.ValidationError, b *basePage) map[string]string {
-	m := map[string]string{}
-	for _, fe := range ve.Fields {
-		if _, seen := m[fe.Field]; !seen {
-			m[fe.Field] = fe.Message
-		}
-		b.Errors = append(b.Errors, errorItem{noteFieldID(fe.Field), fe.Message})
-	}
-	return m
+	return fieldErrors(ve, b, noteFieldID)
 }
 
 func (f *noteForm) setErrors(ve *casework.ValidationError) {

@@ -55,12 +55,7 @@ func planFieldID(field string) string {
 // planErrors turns a validation error into messages by field and the
 // error summary's links.
 func planErrors(ve *casework.ValidationError, b *basePage) map[string]string {
-	m := map[string]string{}
-	for _, fe := range ve.Fields {
-		m[fe.Field] = fe.Message
-		b.Errors = append(b.Errors, errorItem{planFieldID(fe.Field), fe.Message})
-	}
-	return m
+	return fieldErrors(ve, b, planFieldID)
 }
 
 // planWriter reports whether the viewer makes and changes plans: staff
